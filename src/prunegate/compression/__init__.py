@@ -1,0 +1,1 @@
+"""Compression techniques, each picked by name from a small registry."""

@@ -1,0 +1,51 @@
+"""Knowledge distillation (Hinton et al. 2015): the student learns the teacher's soft outputs."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from prunegate.config import choose, number
+from prunegate.models.zoo import ZOO
+from prunegate.training import LossFn
+
+
+@dataclass
+class DistillConfig:
+    temperature: float = 4.0
+    # weight of the soft-target term; (1 - alpha) goes to the hard labels
+    alpha: float = 0.7
+    # "pruned": the fine-tuned pruned model learns from the dense baseline. A zoo name instead
+    # trains that (smaller) architecture from scratch with the pruned model as its teacher.
+    student: str = "pruned"
+    student_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        number(self.temperature, "distill.temperature", 0.05, 100.0)
+        number(self.alpha, "distill.alpha", 0.0, 1.0)
+        choose(self.student, ["pruned", *ZOO], "distill.student")
+
+
+def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor,
+            temperature: float, alpha: float) -> torch.Tensor:
+    """alpha·T²·KL(p_T ‖ q_T) + (1 − alpha)·CE(q, y).
+
+    T² keeps the soft term's gradients on the same scale as the hard term's when T changes.
+    """
+    soft = F.kl_div(F.log_softmax(student_logits / temperature, dim=1),
+                    F.softmax(teacher_logits / temperature, dim=1), reduction="batchmean")
+    hard = F.cross_entropy(student_logits, targets)
+    return alpha * temperature**2 * soft + (1.0 - alpha) * hard
+
+
+def kd_loss_fn(teacher: nn.Module, config: DistillConfig) -> LossFn:
+    teacher.eval()
+
+    def loss(student: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            teacher_logits = teacher(x)
+        return kd_loss(student(x), teacher_logits, y, config.temperature, config.alpha)
+
+    return loss

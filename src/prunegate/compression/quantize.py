@@ -1,0 +1,108 @@
+"""ONNX Runtime static int8 quantization (QDQ), keeping fp32 where int8 measurably loses.
+
+On a CPU without fast int8 convolutions, ONNX Runtime's int8 Conv at batch 1 can be slower than
+fp32, while int8 Gemm/MatMul is faster. So with ``op_types: auto`` every subset of the quantizable
+op types in the graph is quantized and timed on this machine, and the smallest variant within
+``latency_tolerance`` of the fastest wins. The measurements are returned so the choice is visible.
+"""
+
+import itertools
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnxruntime import quantization as ortq
+
+from prunegate.config import choose, integer, number
+from prunegate.errors import ConfigError
+from prunegate.evaluation.latency import make_session, measure_interleaved
+
+log = logging.getLogger(__name__)
+
+QUANTIZABLE = ("Conv", "Gemm", "MatMul")
+CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax}
+
+
+@dataclass
+class QuantizeConfig:
+    op_types: Any = "auto"  # "auto" (measured) or a list drawn from QUANTIZABLE
+    calibration: str = "minmax"
+    calibration_samples: int = 512
+    per_channel: bool = False
+    latency_tolerance: float = 0.05  # prefer the smaller model unless it is >5% slower
+    timing_repeats: int = 300
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)  # passed to ORT's extra_options
+
+    def __post_init__(self) -> None:
+        if self.op_types != "auto":
+            if not isinstance(self.op_types, list | tuple) or not self.op_types:
+                raise ConfigError("quantize.op_types must be 'auto' or a non-empty list of "
+                                  f"{', '.join(QUANTIZABLE)}.")
+            for op in self.op_types:
+                choose(op, QUANTIZABLE, "quantize.op_types entry")
+        choose(self.calibration, list(CALIBRATION), "quantize.calibration")
+        integer(self.calibration_samples, "quantize.calibration_samples", low=1)
+        number(self.latency_tolerance, "quantize.latency_tolerance", 0.0, 1.0)
+        integer(self.timing_repeats, "quantize.timing_repeats", low=10)
+
+
+class _Reader(ortq.CalibrationDataReader):
+    def __init__(self, input_name: str, x: np.ndarray, batch: int = 64):
+        self._batches = iter([{input_name: x[i:i + batch]} for i in range(0, len(x), batch)])
+
+    def get_next(self) -> dict[str, np.ndarray] | None:
+        return next(self._batches, None)
+
+
+def quantize_static(model: onnx.ModelProto, calibration_x: np.ndarray, op_types: list[str],
+                    config: QuantizeConfig) -> onnx.ModelProto:
+    """Static int8 QDQ quantization of ``op_types``, calibrated on ``calibration_x``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, pre, dst = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
+        onnx.save(model, src)
+        ortq.quant_pre_process(str(src), str(pre))
+        ortq.quantize_static(
+            str(pre), str(dst), _Reader(model.graph.input[0].name, calibration_x),
+            quant_format=ortq.QuantFormat.QDQ, op_types_to_quantize=list(op_types),
+            per_channel=config.per_channel, activation_type=ortq.QuantType.QInt8,
+            weight_type=ortq.QuantType.QInt8, calibrate_method=CALIBRATION[config.calibration],
+            extra_options=dict(config.extra))
+        return onnx.load(dst)
+
+
+def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
+                      config: QuantizeConfig) -> tuple[onnx.ModelProto, dict[str, Any]]:
+    """The deployable model and a report of every variant that was measured."""
+    present = sorted({n.op_type for n in model.graph.node} & set(QUANTIZABLE))
+    if config.op_types == "auto":
+        subsets = [list(c) for r in range(len(present) + 1)
+                   for c in itertools.combinations(present, r)]
+    else:
+        subsets = [sorted(set(config.op_types) & set(present))]
+    rng = np.random.default_rng(config.seed)
+    calib = calibration_x[rng.permutation(len(calibration_x))[:config.calibration_samples]]
+    variants = {_label(s): (quantize_static(model, calib, s, config) if s else model)
+                for s in subsets}
+    sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
+    timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats)
+    sizes = {label: m.ByteSize() for label, m in variants.items()}
+    fastest = min(t.p50_ms for t in timings.values())
+    eligible = [lbl for lbl in variants
+                if timings[lbl].p50_ms <= fastest * (1 + config.latency_tolerance)]
+    chosen = min(eligible, key=lambda lbl: sizes[lbl])
+    report = {"chosen": chosen, "tolerance": config.latency_tolerance,
+              "variants": {lbl: {"size_bytes": sizes[lbl], "p50_ms": timings[lbl].p50_ms,
+                                 "p95_ms": timings[lbl].p95_ms} for lbl in variants}}
+    for lbl, row in report["variants"].items():
+        log.info("quantize variant %-16s %8d bytes  p50 %.4f ms%s", lbl, row["size_bytes"],
+                 row["p50_ms"], "  <- chosen" if lbl == chosen else "")
+    return variants[chosen], report
+
+
+def _label(op_types: list[str]) -> str:
+    return "int8:" + "+".join(op_types) if op_types else "fp32"

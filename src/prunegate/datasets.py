@@ -1,0 +1,96 @@
+"""Kedro datasets for prunegate's artifacts (the only Kedro code outside ``pipelines/``).
+
+Every save goes to a temporary file that is then renamed, so a crash never leaves a half-written
+artifact where a later stage would read it. A missing file names the stage that writes it.
+"""
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from kedro.io import AbstractDataset
+
+from prunegate.errors import DataError
+from prunegate.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+
+class _FileDataset(AbstractDataset):
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None):
+        self._path = Path(filepath)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._path)}
+
+    def _exists(self) -> bool:
+        return self._path.is_file()
+
+    def _require(self) -> Path:
+        if not self._path.is_file():
+            raise DataError(f"data file {self._path} is missing: run the pipeline that writes it "
+                            "first (for the whole chain: make run).")
+        return self._path
+
+    def _write_atomic(self, write) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        write(tmp)
+        os.replace(tmp, self._path)
+
+
+class NpzDataset(_FileDataset):
+    """A dict of numpy arrays in one .npz file."""
+
+    def load(self) -> dict[str, np.ndarray]:
+        path = self._require()
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise DataError(f"data file {path} is corrupt or not an .npz archive ({error}). "
+                            "Delete it and re-run the pipeline that writes it.") from error
+
+    def save(self, data: dict[str, np.ndarray]) -> None:
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, **data)
+        self._write_atomic(write)
+
+
+class TorchModelDataset(_FileDataset):
+    """A zoo model plus its pruning masks; loads with torch.load(weights_only=True)."""
+
+    def load(self) -> Checkpoint:
+        return load_checkpoint(self._require())
+
+    def save(self, data: Checkpoint) -> None:
+        save_checkpoint(data, self._path)
+
+
+class OnnxDataset(_FileDataset):
+    def load(self) -> onnx.ModelProto:
+        path = self._require()
+        try:
+            return onnx.load(path)
+        except Exception as error:
+            raise DataError(f"ONNX file {path} is corrupt ({error}). Delete it and re-run the "
+                            "pipeline that writes it.") from error
+
+    def save(self, data: onnx.ModelProto) -> None:
+        self._write_atomic(lambda tmp: onnx.save(data, tmp))
+
+
+class JsonDataset(_FileDataset):
+    def load(self) -> Any:
+        path = self._require()
+        try:
+            return json.loads(path.read_text())
+        except ValueError as error:
+            raise DataError(f"JSON file {path} is corrupt ({error}).") from error
+
+    def save(self, data: Any) -> None:
+        self._write_atomic(lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))

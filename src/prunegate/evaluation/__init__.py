@@ -1,0 +1,1 @@
+"""Measuring models: quality, latency on the target, size."""

@@ -1,0 +1,52 @@
+"""Batch latency in ONNX Runtime, measured interleaved.
+
+Models compared in one run are called in turn (A B C, B C A, …) rather than one after the other, so
+a machine that speeds up or slows down mid-measurement (shared CI, thermal) moves all of them alike
+and their ratio stays honest.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import onnxruntime as ort
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    p50_ms: float
+    p95_ms: float
+    mean_ms: float
+    samples_ms: tuple[float, ...]
+
+
+def make_session(model_bytes: bytes, threads: int = 1) -> ort.InferenceSession:
+    """One-thread CPU session by default: the deployment target is one core of a shared box."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+
+
+def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray,
+                        warmup: int = 30, repeats: int = 300) -> dict[str, LatencyStats]:
+    """Time ``repeats`` calls of each session on ``x``, rotating the call order every round."""
+    names = list(sessions)
+    feeds = {n: {sessions[n].get_inputs()[0].name: x} for n in names}
+    for _ in range(warmup):
+        for n in names:
+            sessions[n].run(None, feeds[n])
+    samples: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(repeats):
+        for n in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter_ns()
+            sessions[n].run(None, feeds[n])
+            samples[n].append((time.perf_counter_ns() - start) / 1e6)
+    return {n: _stats(s) for n, s in samples.items()}
+
+
+def _stats(samples: list[float]) -> LatencyStats:
+    a = np.asarray(samples)
+    return LatencyStats(float(np.percentile(a, 50)), float(np.percentile(a, 95)),
+                        float(a.mean()), tuple(samples))

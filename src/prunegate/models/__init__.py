@@ -1,0 +1,6 @@
+"""The model zoo and the safe checkpoint format."""
+
+from prunegate.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from prunegate.models.zoo import ZOO, ModelConfig, build_model
+
+__all__ = ["Checkpoint", "ZOO", "ModelConfig", "build_model", "load_checkpoint", "save_checkpoint"]

@@ -1,0 +1,93 @@
+"""Models chosen by name in config.
+
+Each model is built from its widths, and reports its current widths with ``arch()``. After
+structured pruning shrinks the tensors, ``arch()`` describes the smaller model, so a checkpoint
+is ``arch + state_dict`` and loads with ``torch.load(weights_only=True)``: no pickled code.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunegate.config import choose
+
+MNIST_SHAPE = (1, 28, 28)
+
+
+class LeNet300100(nn.Module):
+    """LeCun et al.'s LeNet-300-100 MLP; takes (N, 1, 28, 28) so both zoo models share the data."""
+
+    def __init__(self, hidden: tuple[int, ...] = (300, 100), in_features: int = 784,
+                 num_classes: int = 10):
+        super().__init__()
+        widths = [in_features, *hidden]
+        layers: list[nn.Module] = [nn.Flatten()]
+        for a, b in zip(widths, widths[1:], strict=False):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(widths[-1], num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+    def arch(self) -> dict[str, Any]:
+        linears = [m for m in self.features if isinstance(m, nn.Linear)]
+        return {"hidden": [m.out_features for m in linears],
+                "in_features": linears[0].in_features,
+                "num_classes": self.classifier.out_features}
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 (conv 5x5 → pool → conv 5x5 → pool → 3 fully connected layers)."""
+
+    def __init__(self, channels: tuple[int, int] = (6, 16), hidden: tuple[int, int] = (120, 84),
+                 in_channels: int = 1, num_classes: int = 10):
+        super().__init__()
+        c1, c2 = channels
+        h1, h2 = hidden
+        self.features = nn.Sequential(
+            nn.Conv2d(in_channels, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(c1, c2, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(c2 * 5 * 5, h1), nn.ReLU(), nn.Linear(h1, h2), nn.ReLU(),
+        )
+        self.classifier = nn.Linear(h2, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x))
+
+    def arch(self) -> dict[str, Any]:
+        convs = [m for m in self.features if isinstance(m, nn.Conv2d)]
+        linears = [m for m in self.features if isinstance(m, nn.Linear)]
+        return {"channels": [m.out_channels for m in convs],
+                "hidden": [m.out_features for m in linears],
+                "in_channels": convs[0].in_channels,
+                "num_classes": self.classifier.out_features}
+
+
+ZOO: dict[str, type[nn.Module]] = {"lenet_300_100": LeNet300100, "lenet5": LeNet5}
+
+
+@dataclass
+class ModelConfig:
+    name: str = "lenet_300_100"
+    # constructor arguments, e.g. widths; empty means the architecture's published sizes
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        choose(self.name, list(ZOO), "model.name")
+
+
+def build_model(name: str, **kwargs: Any) -> nn.Module:
+    """A fresh model from the zoo, by name."""
+    choose(name, list(ZOO), "model.name")
+    arch = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+    return ZOO[name](**arch)
+
+
+def model_name(model: nn.Module) -> str:
+    for name, cls in ZOO.items():
+        if type(model) is cls:
+            return name
+    raise TypeError(f"{type(model).__name__} is not a zoo model")

@@ -1,0 +1,10 @@
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import train_baseline
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline([
+        node(train_baseline, inputs=["train", "val", "params:model", "params:train"],
+             outputs=["baseline_model", "train_history"], name="train_baseline"),
+    ], tags="train")

@@ -1,0 +1,24 @@
+"""Kedro project settings."""
+
+import os
+
+# Nothing phones home, even when kedro is run directly rather than through the Makefile.
+for _key, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "False",
+                     "DVC_NO_ANALYTICS": "1", "KEDRO_DISABLE_TELEMETRY": "true",
+                     "DO_NOT_TRACK": "1"}.items():
+    os.environ.setdefault(_key, _value)
+
+from kedro.config import OmegaConfigLoader  # noqa: E402
+
+from prunegate.hooks import PrunegateHooks  # noqa: E402
+
+HOOKS = (PrunegateHooks(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+# A recipe is a Kedro environment (conf/<recipe>/) holding only what differs from conf/base;
+# "soft" merges those keys into base instead of replacing whole top-level sections.
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+}

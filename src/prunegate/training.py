@@ -1,0 +1,121 @@
+"""One training loop for train, fine-tune and distill.
+
+The stages differ only in the loss (cross-entropy or knowledge distillation) and in whether pruning
+masks are enforced, so both are arguments rather than copies of the loop.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from prunegate.config import choose, integer, number
+
+log = logging.getLogger(__name__)
+
+# loss(model, x, y) -> scalar; the default is plain cross-entropy on the model's logits
+LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+SCHEDULERS = ("none", "cosine", "step")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 64
+    weight_decay: float = 0.0
+    scheduler: str = "none"  # fine-tuning a pruned model converges better with a decaying LR
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        integer(self.epochs, "epochs", low=1)
+        number(self.lr, "lr", 1e-8, 10.0)
+        integer(self.batch_size, "batch_size", low=1)
+        number(self.weight_decay, "weight_decay", 0.0, 1.0)
+        choose(self.scheduler, SCHEDULERS, "scheduler")
+        integer(self.seed, "seed")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed before building a model too: weight init is random, and runs must be repeatable."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(model(x), y)
+
+
+def apply_masks_(model: nn.Module, masks: dict[str, torch.Tensor]) -> None:
+    """Zero the pruned weights again; after every optimiser step they must be exactly 0."""
+    if not masks:
+        return
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, mask in masks.items():
+            params[name].mul_(mask.to(params[name].dtype))
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    model.eval()
+    out = [model(torch.from_numpy(x[i:i + batch_size])).argmax(1).numpy()
+           for i in range(0, len(x), batch_size)]
+    return np.concatenate(out)
+
+
+def accuracy(model: nn.Module, data: dict[str, np.ndarray]) -> float:
+    return float((predict(model, data["x"]) == data["y"]).mean())
+
+
+def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarray],
+        config: TrainConfig, loss_fn: LossFn = cross_entropy,
+        masks: dict[str, torch.Tensor] | None = None, desc: str = "train",
+        extra_params: list[nn.Parameter] | None = None) -> dict[str, list[float]]:
+    """Train ``model`` in place with Adam; returns per-epoch curves."""
+    seed_everything(config.seed)
+    masks = masks or {}
+    apply_masks_(model, masks)
+    params = list(model.parameters()) + list(extra_params or [])
+    optimiser = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = _scheduler(optimiser, config)
+    x, y = torch.from_numpy(train["x"]), torch.from_numpy(train["y"])
+    generator = torch.Generator().manual_seed(config.seed)
+    history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_accuracy": [], "lr": []}
+    bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
+    for epoch in bar:
+        model.train()
+        order = torch.randperm(len(x), generator=generator)
+        total = 0.0
+        for i in range(0, len(x), config.batch_size):
+            idx = order[i:i + config.batch_size]
+            loss = loss_fn(model, x[idx], y[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            apply_masks_(model, masks)
+            total += float(loss) * len(idx)
+        lr = optimiser.param_groups[0]["lr"]
+        if scheduler is not None:
+            scheduler.step()
+        val_acc = accuracy(model, val)
+        for key, value in (("epoch", epoch), ("train_loss", total / len(x)),
+                           ("val_accuracy", val_acc), ("lr", lr)):
+            history[key].append(float(value))
+        bar.set_postfix(loss=f"{total / len(x):.4f}", val_acc=f"{val_acc:.4f}")
+        log.info("%s epoch %d/%d: loss %.4f, val accuracy %.4f", desc, epoch, config.epochs,
+                 total / len(x), val_acc)
+    return history
+
+
+def _scheduler(optimiser: torch.optim.Optimizer, config: TrainConfig):
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs)
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimiser, step_size=max(1, config.epochs // 3),
+                                               gamma=0.3)
+    return None
