@@ -27,6 +27,11 @@ def from_dict(cls: type[T], values: Mapping[str, Any] | None, section: str) -> T
             )
     try:
         return cls(**values)
+    except ConfigError as error:
+        # shared configs (TrainConfig serves train, finetune, distill.training) name the key only
+        if f"{section}." in str(error):
+            raise
+        raise ConfigError(f"in '{section}': {error}") from error
     except TypeError as error:  # a nested value of the wrong shape
         raise ConfigError(f"bad value in '{section}': {error}") from error
 

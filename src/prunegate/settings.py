@@ -1,12 +1,16 @@
 """Kedro project settings."""
 
 import os
+import warnings
 
 # Nothing phones home, even when kedro is run directly rather than through the Makefile.
 for _key, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "False",
                      "DVC_NO_ANALYTICS": "1", "KEDRO_DISABLE_TELEMETRY": "true",
                      "DO_NOT_TRACK": "1"}.items():
     os.environ.setdefault(_key, _value)
+
+# Kedro 1.7 calls an OmegaConf API that OmegaConf 2.4 deprecates: not actionable for a user.
+warnings.filterwarnings("ignore", message=".*register_new_resolver", category=UserWarning)
 
 from kedro.config import OmegaConfigLoader  # noqa: E402
 

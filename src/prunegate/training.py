@@ -98,7 +98,7 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
             loss.backward()
             optimiser.step()
             apply_masks_(model, masks)
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         lr = optimiser.param_groups[0]["lr"]
         if scheduler is not None:
             scheduler.step()

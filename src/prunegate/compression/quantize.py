@@ -33,8 +33,8 @@ class QuantizeConfig:
     calibration: str = "minmax"
     calibration_samples: int = 512
     per_channel: bool = False
-    latency_tolerance: float = 0.05  # prefer the smaller model unless it is >5% slower
-    timing_repeats: int = 300
+    latency_tolerance: float = 0.10  # prefer the smaller model unless it is >10% slower
+    timing_repeats: int = 1000
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)  # passed to ORT's extra_options
 
@@ -91,10 +91,8 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
     sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
     timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats)
     sizes = {label: m.ByteSize() for label, m in variants.items()}
-    fastest = min(t.p50_ms for t in timings.values())
-    eligible = [lbl for lbl in variants
-                if timings[lbl].p50_ms <= fastest * (1 + config.latency_tolerance)]
-    chosen = min(eligible, key=lambda lbl: sizes[lbl])
+    chosen = choose_variant(sizes, {lbl: t.p50_ms for lbl, t in timings.items()},
+                            config.latency_tolerance)
     report = {"chosen": chosen, "tolerance": config.latency_tolerance,
               "variants": {lbl: {"size_bytes": sizes[lbl], "p50_ms": timings[lbl].p50_ms,
                                  "p95_ms": timings[lbl].p95_ms} for lbl in variants}}
@@ -102,6 +100,13 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
         log.info("quantize variant %-16s %8d bytes  p50 %.4f ms%s", lbl, row["size_bytes"],
                  row["p50_ms"], "  <- chosen" if lbl == chosen else "")
     return variants[chosen], report
+
+
+def choose_variant(sizes: dict[str, int], p50_ms: dict[str, float], tolerance: float) -> str:
+    """The smallest variant whose median latency is within ``tolerance`` of the fastest."""
+    fastest = min(p50_ms.values())
+    eligible = [label for label in sizes if p50_ms[label] <= fastest * (1 + tolerance)]
+    return min(eligible, key=lambda label: sizes[label])
 
 
 def _label(op_types: list[str]) -> str:

@@ -32,7 +32,7 @@ def measure_stages(baseline: onnx.ModelProto, pruned: Checkpoint, finetuned: Che
 
 def gate(metrics: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """The verdict on the deployable model against the thresholds in ``gates``."""
+    config = gate_config(params)
     stages = metrics["stages"]
-    verdict = evaluate_gate(stages[metrics["candidate"]], stages[metrics["baseline"]],
-                            gate_config(params))
+    verdict = evaluate_gate(stages[metrics["candidate"]], stages[metrics["baseline"]], config)
     return {**verdict, "candidate": metrics["candidate"], "baseline": metrics["baseline"]}

@@ -1,0 +1,56 @@
+import numpy as np
+import onnx
+import pytest
+
+from prunegate.compression.export import export_onnx
+from prunegate.compression.quantize import QuantizeConfig, choose_variant, quantize_measured
+from prunegate.errors import ConfigError
+from prunegate.evaluation.latency import make_session
+from prunegate.evaluation.metrics import predict_onnx
+
+
+def test_choose_variant_prefers_small_unless_measurably_slower():
+    sizes = {"fp32": 100, "int8:Gemm": 30, "int8:Conv+Gemm": 25}
+    p50 = {"fp32": 1.00, "int8:Gemm": 1.04, "int8:Conv+Gemm": 2.4}
+    assert choose_variant(sizes, p50, 0.05) == "int8:Gemm"       # 4% slower, 3x smaller
+    assert choose_variant(sizes, p50, 0.01) == "fp32"            # int8 loses on this target
+    assert choose_variant(sizes, p50, 2.0) == "int8:Conv+Gemm"   # size at any latency cost
+
+
+def test_static_int8_agrees_with_fp32_and_is_smaller(trained_mlp, splits):
+    train, _, test = splits
+    fp32 = export_onnx(trained_mlp, (1, 28, 28))
+    int8, report = quantize_measured(fp32, train["x"], QuantizeConfig(op_types=["Gemm"],
+                                                                      timing_repeats=20))
+    assert set(report["variants"]) == {"int8:Gemm"}
+    assert int8.ByteSize() < 0.3 * fp32.ByteSize()
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
+    a = predict_onnx(make_session(fp32.SerializeToString()), test["x"])
+    b = predict_onnx(make_session(int8.SerializeToString()), test["x"])
+    assert (a == b).mean() >= 0.98        # the stated bound: at most 2% of predictions change
+
+
+def test_auto_measures_every_mix_of_op_types(splits):
+    from prunegate.models import build_model
+    model = build_model("lenet5", channels=[3, 8], hidden=[60, 42])
+    fp32 = export_onnx(model, (1, 28, 28))
+    chosen, report = quantize_measured(fp32, splits[0]["x"][:64],
+                                       QuantizeConfig(calibration_samples=64, timing_repeats=20))
+    assert set(report["variants"]) == {"fp32", "int8:Conv", "int8:Gemm", "int8:Conv+Gemm"}
+    assert report["chosen"] in report["variants"]
+    assert chosen.ByteSize() == report["variants"][report["chosen"]]["size_bytes"]
+    onnx.checker.check_model(chosen)
+
+
+@pytest.mark.parametrize("bad, match", [({"op_types": ["Relu"]}, "op_types"),
+                                        ({"op_types": []}, "op_types"),
+                                        ({"calibration": "magic"}, "calibration")])
+def test_bad_quantize_config_is_rejected(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        QuantizeConfig(**bad)
+
+
+def test_export_has_a_dynamic_batch(trained_mlp):
+    session = make_session(export_onnx(trained_mlp, (1, 28, 28)).SerializeToString())
+    out = session.run(None, {"input": np.zeros((7, 1, 28, 28), np.float32)})[0]
+    assert out.shape == (7, 10)

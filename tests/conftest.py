@@ -1,0 +1,38 @@
+"""Shared fixtures: the real built-in digits, cut down so every test stays fast."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+for key, value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "False",
+                   "DVC_NO_ANALYTICS": "1", "KEDRO_DISABLE_TELEMETRY": "true",
+                   "DO_NOT_TRACK": "1"}.items():
+    os.environ.setdefault(key, value)
+
+from prunegate.data import SplitConfig, load_mnist_sample, split_arrays  # noqa: E402
+from prunegate.models import build_model  # noqa: E402
+from prunegate.training import TrainConfig, fit  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def raw_digits() -> dict[str, np.ndarray]:
+    return load_mnist_sample()
+
+
+@pytest.fixture(scope="session")
+def splits(raw_digits):
+    """(train, val, test) with 1,000 / 250 / 500 digits."""
+    train, val, test = split_arrays(raw_digits, SplitConfig())
+    return ({k: v[:1000] for k, v in train.items()}, {k: v[:250] for k, v in val.items()},
+            {k: v[:500] for k, v in test.items()})
+
+
+@pytest.fixture(scope="session")
+def trained_mlp(splits):
+    """A LeNet-300-100 trained for two epochs: good enough to tell pruning effects apart."""
+    torch.manual_seed(0)
+    model = build_model("lenet_300_100")
+    fit(model, splits[0], splits[1], TrainConfig(epochs=2))
+    return model

@@ -1,0 +1,47 @@
+"""The default recipe end to end, as a user runs it, with tiny epochs."""
+
+import json
+
+import pytest
+
+from .conftest import TINY
+
+pytestmark = pytest.mark.e2e
+MODEL = "prunegate-mnist-mlp"
+LOOSE = "gates.min_accuracy=0.5,gates.max_accuracy_drop_pp=20,gates.max_latency_ratio=3.0"
+
+
+def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(project):
+    ok = project.run("--config", "pipelines/mnist_mlp.yml", "--params", f"{TINY},{LOOSE}")
+    assert ok.returncode == 0, ok.stderr[-3000:]
+    for artifact in ("06_models/model.int8.onnx", "06_models/baseline.onnx",
+                     "08_reporting/metrics.json", "08_reporting/gate.json"):
+        assert (project.path / "data" / artifact).is_file(), artifact
+    metrics = json.loads((project.path / "data/08_reporting/metrics.json").read_text())
+    assert set(metrics["stages"]) == {"baseline", "pruned", "finetuned", "distilled", "quantized"}
+    for stage in metrics["stages"].values():
+        assert {"accuracy", "f1_macro", "size_bytes", "params", "nonzero_params",
+                "latency_p50_ms", "latency_p95_ms"} <= set(stage)
+    gate = json.loads((project.path / "data/08_reporting/gate.json").read_text())
+    assert gate["passed"] is True
+    assert {"name", "value", "threshold", "passed"} <= set(gate["checks"][0])
+    assert "stage" in ok.stdout and "quantized" in ok.stdout and "PASS" in ok.stdout
+
+    client = project.client()
+    assert client.get_registered_model(MODEL).aliases == {"champion": 1, "challenger": 1}
+    runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
+    assert len(runs) - len(children) == 1                       # one parent run
+    assert {r.info.run_name for r in children} == {"ingest", "train", "prune", "finetune",
+                                                   "distill", "quantize", "validate"}
+    train = next(r for r in children if r.info.run_name == "train")
+    assert len(client.get_metric_history(train.info.run_id, "val_accuracy")) == 2
+
+    bad = project.run("--config", "pipelines/mnist_mlp.yml",
+                      "--params", f"{TINY},{LOOSE},gates.min_accuracy=0.999")
+    assert bad.returncode == 1
+    last = bad.stderr.strip().splitlines()[-1]
+    assert last.startswith("FAIL: min_accuracy: accuracy = ") and "needs >= 0.999" in last
+    aliases = client.get_registered_model(MODEL).aliases
+    assert aliases == {"champion": 1, "challenger": 2}   # registered, not promoted
+    assert client.get_model_version(MODEL, "2").tags["gate.passed"] == "false"

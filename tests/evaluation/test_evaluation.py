@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from prunegate.compression.export import export_onnx
+from prunegate.compression.prune import PruneConfig, prune_
+from prunegate.errors import DataError
+from prunegate.evaluation.latency import make_session, measure_interleaved
+from prunegate.evaluation.measure import measure_models
+from prunegate.evaluation.metrics import classification_metrics
+from prunegate.evaluation.size import onnx_size
+from prunegate.models import build_model
+
+
+def test_onnx_size_counts_params_and_nonzeros_from_the_artifact():
+    import torch
+    model = build_model("lenet_300_100")
+    dense = onnx_size(export_onnx(model, (1, 28, 28)))
+    assert dense["params"] == dense["nonzero_params"] == 266_610
+    assert dense["size_bytes"] > 266_610 * 4
+    prune_(model, PruneConfig("unstructured", 0.9), torch.zeros(1, 1, 28, 28))
+    sparse = onnx_size(export_onnx(model, (1, 28, 28)))
+    pruned_weights = round(0.9 * (784 * 300 + 300 * 100))
+    assert sparse["nonzero_params"] == 266_610 - pruned_weights
+    # zeros do not shrink the raw file, only the compressed one
+    assert sparse["size_bytes"] == dense["size_bytes"]
+    assert sparse["size_compressed_bytes"] < 0.3 * dense["size_compressed_bytes"]
+
+
+def test_metrics_match_sklearn_definitions():
+    y = np.array([0, 0, 1, 1, 2, 2])
+    p = np.array([0, 1, 1, 1, 2, 0])
+    m = classification_metrics(y, p)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    # per-class F1: 0.5, 0.8, 0.6667 -> macro 0.6556
+    assert m["f1_macro"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+
+
+def test_interleaved_latency_orders_a_big_and_a_small_model():
+    big = make_session(export_onnx(build_model("lenet_300_100", hidden=[2000, 1000]),
+                                   (1, 28, 28)).SerializeToString())
+    small = make_session(export_onnx(build_model("lenet_300_100", hidden=[20, 10]),
+                                     (1, 28, 28)).SerializeToString())
+    stats = measure_interleaved({"big": big, "small": small},
+                                np.zeros((1, 1, 28, 28), np.float32), warmup=5, repeats=50)
+    assert len(stats["big"].samples_ms) == 50
+    assert stats["small"].p50_ms < stats["big"].p50_ms
+    assert stats["big"].p50_ms <= stats["big"].p95_ms
+
+
+def test_measure_models_rejects_empty_or_mismatched_test_data(splits):
+    model = export_onnx(build_model("lenet_300_100"), (1, 28, 28))
+    with pytest.raises(DataError, match="non-empty"):
+        measure_models({"m": model}, {"x": np.zeros((0, 1, 28, 28), np.float32),
+                                      "y": np.zeros(0, np.int64)})
+    with pytest.raises(DataError, match="do not match"):
+        measure_models({"m": model}, {"x": np.zeros((5, 1, 14, 14), np.float32),
+                                      "y": np.zeros(5, np.int64)})
+    bad = splits[2]["x"][:5].copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(DataError, match="NaN"):
+        measure_models({"m": model}, {"x": bad, "y": splits[2]["y"][:5]})

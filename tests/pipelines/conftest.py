@@ -1,0 +1,39 @@
+import copy
+
+import pytest
+import torch
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from prunegate.compression.prune import PruneConfig, prune_
+from prunegate.models import Checkpoint
+
+TINY_TRAIN = {"epochs": 1, "lr": 0.001, "batch_size": 64}
+
+
+class KeptDataset(MemoryDataset):
+    """The runner releases intermediate data once consumed; tests want to inspect it."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_pipeline(pipeline, inputs: dict) -> dict:
+    """Run ``pipeline`` on an in-memory catalog; returns every dataset it wrote, by name."""
+    written = {name for n in pipeline.nodes for name in n.outputs}
+    catalog = DataCatalog({**{name: KeptDataset(value) for name, value in inputs.items()},
+                           **{name: KeptDataset() for name in written}})
+    SequentialRunner().run(pipeline, catalog)
+    return {name: catalog[name].load() for name in written}
+
+
+@pytest.fixture
+def baseline(trained_mlp):
+    return Checkpoint(copy.deepcopy(trained_mlp))
+
+
+@pytest.fixture
+def pruned(trained_mlp):
+    model = copy.deepcopy(trained_mlp)
+    masks = prune_(model, PruneConfig("unstructured", 0.8), torch.zeros(1, 1, 28, 28))
+    return Checkpoint(model, masks)

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from prunegate.errors import DataError
+from prunegate.pipelines.ingest import create_pipeline
+from prunegate.pipelines.ingest.nodes import load_raw_data, split_data
+
+from .conftest import run_pipeline
+
+
+def test_split_data_node_rejects_mismatched_arrays():
+    with pytest.raises(DataError):
+        split_data({"x": np.zeros((10, 784), np.uint8), "y": np.zeros(9, np.int64)}, {})
+
+
+def test_ingest_pipeline_writes_three_disjoint_splits():
+    out = run_pipeline(create_pipeline(), {"params:data": {"seed": 0}})
+    assert len(out["raw_digits"]["y"]) == 5000 == len(load_raw_data()["y"])
+    sizes = [len(out[s]["y"]) for s in ("train", "val", "test")]
+    assert sizes == [3500, 500, 1000]
+    train_rows = {row.tobytes() for row in out["train"]["x"]}
+    assert not any(row.tobytes() in train_rows for row in out["test"]["x"])

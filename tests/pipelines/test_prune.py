@@ -1,0 +1,31 @@
+import pytest
+
+from prunegate.errors import ConfigError
+from prunegate.pipelines.prune import create_pipeline
+from prunegate.pipelines.prune.nodes import prune_model
+
+from .conftest import run_pipeline
+
+
+def test_prune_node_leaves_the_baseline_untouched(baseline, splits):
+    pruned, report = prune_model(baseline, splits[0], {"method": "structured", "sparsity": 0.5})
+    assert baseline.model.features[1].weight.shape == (300, 784)
+    assert pruned.model.features[1].weight.shape == (150, 784)
+    assert report["layers"]["features.1"]["after"]["shape"] == [150, 784]
+
+
+def test_prune_node_rejects_bad_sparsity(baseline, splits):
+    with pytest.raises(ConfigError, match="prune.sparsity"):
+        prune_model(baseline, splits[0], {"sparsity": 1.0})
+
+
+def test_prune_pipeline_unstructured_reaches_the_sparsity(baseline, splits):
+    out = run_pipeline(create_pipeline(), {
+        "baseline_model": baseline, "train": splits[0],
+        "params:prune": {"method": "unstructured", "sparsity": 0.9}})
+    layers = out["prune_report"]["layers"]
+    zeros = sum(v["after"]["sparsity"] * v["after"]["params"] for k, v in layers.items()
+                if k != "classifier")
+    total = sum(v["after"]["params"] for k, v in layers.items() if k != "classifier")
+    assert zeros / total == pytest.approx(0.9, abs=1e-4)
+    assert set(out["pruned_model"].masks) == {"features.1.weight", "features.3.weight"}

@@ -1,0 +1,21 @@
+import pytest
+
+from prunegate.errors import ConfigError
+from prunegate.pipelines.quantize import create_pipeline
+from prunegate.pipelines.quantize.nodes import quantize_model
+
+from .conftest import run_pipeline
+
+
+def test_quantize_node_rejects_qat_style_op_types(splits):
+    with pytest.raises(ConfigError, match="op_types"):
+        quantize_model(None, splits[0], {"op_types": ["FakeQuant"]})
+
+
+def test_quantize_pipeline_exports_and_quantizes(baseline, splits):
+    out = run_pipeline(create_pipeline(), {
+        "baseline_model": baseline, "distilled_model": baseline, "test": splits[2],
+        "train": splits[0], "params:quantize": {"op_types": ["Gemm"], "timing_repeats": 20,
+                                                "calibration_samples": 64}})
+    assert out["quantized_onnx"].ByteSize() < 0.3 * out["baseline_onnx"].ByteSize()
+    assert out["quantize_report"]["chosen"] == "int8:Gemm"

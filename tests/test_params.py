@@ -1,0 +1,52 @@
+"""The shipped conf/ files must parse into valid configs, and the checks must catch mistakes."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prunegate.errors import ConfigError
+from prunegate.params import check_params
+
+CONF = Path(__file__).parents[1] / "conf"
+
+
+def load_env(env: str) -> dict:
+    params: dict = {}
+    for layer in ("base", env):
+        for path in sorted((CONF / layer).glob("parameters*.yml")):
+            for key, value in (yaml.safe_load(path.read_text()) or {}).items():
+                if isinstance(value, dict) and isinstance(params.get(key), dict):
+                    params[key] = {**params[key], **value}
+                else:
+                    params[key] = value
+    return params
+
+
+@pytest.mark.parametrize("recipe", ["mnist_mlp", "mnist_lenet5"])
+def test_every_recipe_parses(recipe):
+    configs = check_params(load_env(recipe))
+    assert 0 < configs["prune"].sparsity < 1
+    assert configs["mlflow"].registered_model.startswith("prunegate-mnist")
+
+
+def test_recipe_files_name_their_conf_env():
+    for recipe in (CONF.parent / "pipelines").glob("*.yml"):
+        env = yaml.safe_load(recipe.read_text())["run"]["env"]
+        assert (CONF / env).is_dir(), f"{recipe.name} names missing conf/{env}"
+
+
+def test_unknown_section_gets_a_suggestion():
+    with pytest.raises(ConfigError, match="did you mean 'prune'"):
+        check_params({"prnue": {"sparsity": 0.5}})
+
+
+def test_bad_values_are_caught_before_anything_runs():
+    with pytest.raises(ConfigError, match="model.name"):
+        check_params({"model": {"name": "resnet"}})
+    with pytest.raises(ConfigError, match="prune.sparsity"):
+        check_params({"prune": {"sparsity": 1.5}})
+    with pytest.raises(ConfigError, match="in 'distill.training': 'epochs' must be >= 1"):
+        check_params({"distill": {"training": {"epochs": 0}}})
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        check_params({"gates": 3})
