@@ -22,7 +22,10 @@ from prunegate.report import summary_table
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
 
-STAGES = ("ingest", "train", "prune", "finetune", "distill", "quantize", "validate")
+# each stage's child run records the parameter sections that stage reads
+STAGE_PARAMS = {"ingest": ("data",), "train": ("model", "train"), "prune": ("prune",),
+                "finetune": ("finetune",), "distill": ("distill",), "quantize": ("quantize",),
+                "validate": ("validate", "gates")}
 REPORTS = ("prune_report", "quantize_report")
 
 
@@ -41,9 +44,10 @@ class PrunegateHooks:
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
-        stage = next((t for t in node.tags if t in STAGES), None)
+        stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
         if self.tracker is not None and stage is not None:
-            self.tracker.start_stage(stage)
+            self.tracker.start_stage(stage, {key: self.params.get(key) or {}
+                                             for key in STAGE_PARAMS[stage]})
 
     @hook_impl
     def after_node_run(self, node, catalog, inputs, outputs, is_async, run_id) -> None:

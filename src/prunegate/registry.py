@@ -76,11 +76,12 @@ class RunTracker:
         mlflow.log_params(flatten(params))
         self.stage: str | None = None
 
-    def start_stage(self, stage: str) -> None:
+    def start_stage(self, stage: str, params: dict[str, Any]) -> None:
         if stage == self.stage:
             return
         self.end_stage()
         self._mlflow.start_run(run_name=stage, nested=True)
+        self._mlflow.log_params(flatten(params))
         self.stage = stage
 
     def end_stage(self, status: str = "FINISHED") -> None:

@@ -36,6 +36,8 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
                                                    "distill", "quantize", "validate"}
     train = next(r for r in children if r.info.run_name == "train")
     assert len(client.get_metric_history(train.info.run_id, "val_accuracy")) == 2
+    assert train.data.params["train.epochs"] == "2"
+    assert train.data.params["model.name"] == "lenet_300_100"
 
     bad = project.run("--config", "pipelines/mnist_mlp.yml",
                       "--params", f"{TINY},{LOOSE},gates.min_accuracy=0.999")
