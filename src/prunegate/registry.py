@@ -117,8 +117,11 @@ def register_deployable(onnx_model: Any, input_example: Any, model_name: str,
     """
     import mlflow
 
+    # one self-contained file, byte-identical to the artifact that was validated (MLflow's
+    # default splits tensors into a side file, and then the registered bytes differ)
     info = mlflow.onnx.log_model(onnx_model, name="deployable", input_example=input_example,
-                                 onnx_execution_providers=["CPUExecutionProvider"])
+                                 onnx_execution_providers=["CPUExecutionProvider"],
+                                 save_as_external_data=False)
     version = mlflow.register_model(info.model_uri, model_name, tags=tags).version
     client = mlflow.MlflowClient()
     client.set_registered_model_alias(model_name, CHALLENGER, version)

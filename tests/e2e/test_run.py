@@ -1,6 +1,8 @@
 """The default recipe end to end, as a user runs it, with tiny epochs."""
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,15 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
 
     client = project.client()
     assert client.get_registered_model(MODEL).aliases == {"champion": 1, "challenger": 1}
+    # what the registry serves is byte for byte what was validated
+    import mlflow
+    mlflow.set_tracking_uri(project.uri)
+    served = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL}@champion",
+                                                      dst_path=str(project.path / "dl")))
+    local = (project.path / "data/06_models/model.int8.onnx").read_bytes()
+    assert (served / "model.onnx").read_bytes() == local
+    assert client.get_model_version(MODEL, "1").tags["artifact.sha256"] == \
+        hashlib.sha256(local).hexdigest()
     runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
     assert len(runs) - len(children) == 1                       # one parent run

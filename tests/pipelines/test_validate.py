@@ -22,7 +22,7 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
         "baseline_onnx": onnx_model, "pruned_model": pruned, "finetuned_model": pruned,
         "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "test": splits[2],
         "params:validate": {"latency_repeats": 20, "latency_warmup": 2},
-        "params:gates": {"max_size_ratio": 0.5}})
+        "params:gates": {"max_size_ratio": 0.5, "max_latency_ratio": None}})
     stages = out["metrics"]["stages"]
     assert set(stages) == set(STAGES)
     for m in stages.values():
