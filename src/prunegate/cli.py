@@ -1,29 +1,36 @@
-"""Command line: ``kedro run`` with clean errors, and the ``prunegate`` entry point.
+"""Command line: ``kedro run`` with clean errors, and the ``prunegate`` registry commands.
 
 Kedro loads ``cli`` from here as the project's commands, so ``kedro run`` is Kedro's own run command
 wrapped: when one of prunegate's errors ends the run (bad config, missing data, failed gate), it
-prints one line naming the problem and the fix, and exits 1 (gate failed) or 2 (could not run).
+prints one line naming the problem and the fix, and exits 1 (gate failed, promotion refused) or 2
+(could not run: bad config, missing data, unreachable tracking store).
 """
 
+import functools
+import json
 import sys
 from pathlib import Path
 
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from prunegate.errors import GateFailed, find_prunegate_error
+from prunegate.errors import GateFailed, PromotionRefused, find_prunegate_error
 
 
-def _run(**kwargs):
-    try:
-        return kedro_run.callback(**kwargs)
-    except Exception as error:
-        ours = find_prunegate_error(error)
-        if ours is None:
-            raise
-        label = "FAIL" if isinstance(ours, GateFailed) else "error"
-        click.secho(f"{label}: {ours}", err=True, fg="red")
-        sys.exit(ours.exit_code)
+def clean_errors(func):
+    """Our errors become one red line and an exit code; anything else keeps its traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Exception as error:
+            ours = find_prunegate_error(error)
+            if ours is None:
+                raise
+            label = "FAIL" if isinstance(ours, GateFailed | PromotionRefused) else "error"
+            click.secho(f"{label}: {ours}", err=True, fg="red")
+            sys.exit(ours.exit_code)
+    return wrapper
 
 
 RUN_HELP = """Run a recipe, or some of its pipelines.
@@ -33,18 +40,120 @@ RUN_HELP = """Run a recipe, or some of its pipelines.
   kedro run --config pipelines/mnist_lenet5.yml --params "prune.sparsity=0.8"
   kedro run --pipelines validate            # re-measure and re-gate the saved artifacts
 
-Exit codes: 0 the gate passed (or no gate ran), 1 the gate failed, 2 the run could not be
-evaluated (bad config, missing or corrupt data, unreachable tracking server)."""
+Exit codes: 0 the gate passed (or no gate ran), 1 the gate failed or promotion was refused,
+2 the run could not be evaluated (bad config, missing or corrupt data, unreachable tracking
+store)."""
 
-run = click.Command("run", params=list(kedro_run.params), callback=_run, help=RUN_HELP)
+run = click.Command("run", params=list(kedro_run.params), callback=clean_errors(kedro_run.callback),
+                    help=RUN_HELP)
 
 
-@click.group(name="prunegate", help="prunegate: compress, measure and gate PyTorch models.")
+@click.group(name="prunegate")
 def cli() -> None:
-    pass
+    """prunegate: compress, measure, gate and promote PyTorch models.
+
+    Run from the project root. Registry commands read the tracking URI and model name of
+    --recipe (default mnist_mlp); MLFLOW_TRACKING_URI overrides the URI.
+    """
 
 
 cli.add_command(run)
+
+recipe_option = click.option("--recipe", default="mnist_mlp", show_default=True,
+                             help="Recipe whose registered model and test split to use.")
+
+
+def _context(recipe: str):
+    """Kedro context of ``recipe``: its checked configs and its catalog; MLflow connected."""
+    from kedro.framework.session import KedroSession
+
+    from prunegate import registry
+    from prunegate.errors import ConfigError
+    from prunegate.params import check_params
+
+    if not (Path("pipelines") / f"{recipe}.yml").is_file():
+        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    session = KedroSession.create(env=recipe)
+    context = session.load_context()
+    configs = check_params(context.params)
+    registry.connect(configs["mlflow"])
+    return configs, context.catalog
+
+
+@cli.group()
+def registry() -> None:
+    """Inspect registered versions."""
+
+
+@registry.command("status")
+@recipe_option
+@clean_errors
+def registry_status(recipe: str) -> None:
+    """Champion and challenger, with their metrics and tags, and the champion history."""
+    from prunegate import registry as reg
+
+    configs, _ = _context(recipe)
+    info = reg.status(configs["mlflow"].registered_model)
+    click.echo(f"{info['model']}: " + ", ".join(f"{a} -> v{v}" for a, v in
+                                                 sorted(info["aliases"].items())))
+    for alias, version in sorted(info["versions"].items()):
+        click.echo(f"\n{alias} v{version['version']}")
+        for key, value in sorted(version["tags"].items()):
+            click.echo(f"  {key:<28} {value}")
+    click.echo(f"\nchampion history (oldest first): {info['history']}")
+    for entry in info["log"][-5:]:
+        click.echo(f"  {entry['why']}: v{entry['from']} -> v{entry['to']}")
+
+
+@registry.command("compare")
+@click.argument("a")
+@click.argument("b")
+@recipe_option
+@clean_errors
+def registry_compare(a: str, b: str, recipe: str) -> None:
+    """Tags and gate metrics of versions A and B side by side."""
+    from prunegate import registry as reg
+
+    configs, _ = _context(recipe)
+    rows = reg.compare_versions(configs["mlflow"].registered_model, a, b)
+    click.echo(f"{'tag':<28} {'v' + a:<24} {'v' + b:<24}")
+    for key, va, vb in rows:
+        mark = "" if va == vb else "  *"
+        click.echo(f"{key:<28} {va[:24]:<24} {vb[:24]:<24}{mark}")
+
+
+@cli.command()
+@click.option("--version", "version", required=True, help="Version to promote to champion.")
+@click.option("--expect-champion", default=None,
+              help="Promote only if champion still points at this version ('none': no champion "
+                   "yet). Default: whatever champion is when the command starts.")
+@recipe_option
+@clean_errors
+def promote(version: str, expect_champion: str | None, recipe: str) -> None:
+    """Verified promotion: re-check SHA-256 and test accuracy of the registry's copy, then move
+    champion (compare-and-set)."""
+    from prunegate import registry as reg
+
+    configs, catalog = _context(recipe)
+    name = configs["mlflow"].registered_model
+    if expect_champion is None:
+        expected = reg.champion_version(name)
+    else:
+        expected = None if expect_champion == "none" else expect_champion
+    result = reg.promote(name, version, catalog.load("test"), expected, reason="cli promote")
+    click.echo(json.dumps(result))
+
+
+@cli.command()
+@recipe_option
+@clean_errors
+def rollback(recipe: str) -> None:
+    """Move champion back to the previous champion (verified), recorded in the history."""
+    from prunegate import registry as reg
+
+    configs, catalog = _context(recipe)
+    result = reg.rollback(configs["mlflow"].registered_model, catalog.load("test"))
+    click.echo(json.dumps(result))
 
 
 def main() -> None:

@@ -22,6 +22,12 @@ class TrackingError(PrunegateError):
     """The MLflow tracking server cannot be used."""
 
 
+class PromotionRefused(PrunegateError):
+    """A verified promotion found a reason not to move ``champion``; nothing moved."""
+
+    exit_code = 1
+
+
 class GateFailed(PrunegateError):
     """The candidate was measured and at least one check failed."""
 

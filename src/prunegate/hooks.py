@@ -1,12 +1,13 @@
 """The Kedro hook that checks the parameters, tracks the run in MLflow and applies the gate.
 
-Nodes stay pure: they return curves, reports and verdicts as outputs, and this hook hands them to
-``registry`` (the only MLflow code). Order matters for safety: parameters are checked and the
-tracking store is reached before the first node runs, and the ``champion`` alias moves only after
-the gate passed.
+Nodes stay pure: they return models, curves, reports and verdicts as outputs, and this hook hands
+them to ``registry`` (the only MLflow code). Order matters for safety: parameters are checked and
+the tracking store is reached before the first node runs, and ``champion`` moves only after the
+gate passed and the registered artifact was verified against what was validated.
 """
 
 import hashlib
+import json
 import logging
 import subprocess
 from typing import Any
@@ -14,10 +15,13 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
+from prunegate.compression.export import export_onnx
 from prunegate.errors import GateFailed
 from prunegate.gates import failure_line
+from prunegate.models import Checkpoint
 from prunegate.params import check_params
-from prunegate.report import summary_table
+from prunegate.registry.promotion import data_sha256
+from prunegate.report import plot_history, summary_table
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
@@ -32,15 +36,17 @@ REPORTS = ("prune_report", "quantize_report")
 class PrunegateHooks:
     def __init__(self) -> None:
         self.tracker: registry.RunTracker | None = None
-        self.verdict: dict[str, Any] | None = None
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         params = catalog.load("parameters")
         self.configs = check_params(params)
-        self.params, self.verdict = params, None
+        self.params, self.verdict, self.deployable_uri = params, None, None
+        self.model_name = self.configs["mlflow"].registered_model
         self.tracker = registry.RunTracker(self.configs["mlflow"], params.get("recipe", "run"),
                                            params)
+        # promotion is compare-and-set against the champion this run started with
+        self.champion_at_start = registry.champion_version(self.model_name)
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
@@ -54,8 +60,16 @@ class PrunegateHooks:
         if self.tracker is None:
             return
         for name, value in outputs.items():
-            if name.endswith("_history"):
+            if isinstance(value, Checkpoint):
+                example = catalog.load("test")["x"][:1]
+                self.tracker.log_model(export_onnx(value.model, example.shape[1:]),
+                                       name.removesuffix("_model"), example)
+            elif name == "quantized_onnx":
+                self.deployable_uri = self.tracker.log_model(value, "deployable",
+                                                             catalog.load("test")["x"][:1])
+            elif name.endswith("_history"):
                 self.tracker.log_history(value)
+                self.tracker.log_figure(plot_history(value, name), f"{name}.png")
             elif name in REPORTS:
                 self.tracker.log_dict(value, f"{name}.json")
             elif name == "metrics":
@@ -69,12 +83,15 @@ class PrunegateHooks:
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
         if self.tracker is None:
             return
-        self.tracker.end_stage()
-        verdict = self.verdict
+        tracker, verdict = self.tracker, self.verdict
+        tracker.end_stage()
         if verdict is not None:
-            self._register(catalog, verdict)
-            summary.info("\n%s", summary_table(catalog.load("metrics"), verdict))
-        self.tracker.end()
+            metrics = catalog.load("metrics")
+            try:
+                self._register_and_promote(catalog, metrics, verdict)
+            finally:  # the table is the last thing a user reads, whatever happened above
+                summary.info("\n%s", summary_table(metrics, verdict))
+        tracker.end()
         self.tracker = None
         if verdict is not None and not verdict["passed"]:
             raise GateFailed(failure_line(verdict))
@@ -85,16 +102,34 @@ class PrunegateHooks:
             self.tracker.end(status="FAILED")
             self.tracker = None
 
-    def _register(self, catalog, verdict: dict[str, Any]) -> None:
+    def _register_and_promote(self, catalog, metrics: dict, verdict: dict[str, Any]) -> None:
+        if self.deployable_uri is None:  # validate ran alone: log the saved artifact now
+            self.deployable_uri = self.tracker.log_model(
+                catalog.load("quantized_onnx"), "deployable", catalog.load("test")["x"][:1])
+        test = catalog.load("test")
+        candidate = metrics["stages"][metrics["candidate"]]
         model = catalog.load("quantized_onnx")
         tags = {"recipe": str(self.params.get("recipe", "")),
                 "gate.passed": str(verdict["passed"]).lower(),
                 "artifact.sha256": hashlib.sha256(model.SerializeToString()).hexdigest(),
+                "validated.accuracy": repr(candidate["accuracy"]),
+                "params.sha256": hashlib.sha256(json.dumps(self.params, sort_keys=True,
+                                                           default=str).encode()).hexdigest(),
+                "data.test_sha256": data_sha256(test),
+                "data.train_sha256": data_sha256(catalog.load("train")),
                 "git.commit": _git_commit(),
+                "run.id": self.tracker.parent.info.run_id,
                 **{f"gate.{c['name']}": f"{c['value']:.6g}" for c in verdict["checks"]}}
-        registry.register_deployable(model, catalog.load("test")["x"][:1],
-                                     self.configs["mlflow"].registered_model, tags,
-                                     verdict["passed"])
+        version = registry.register_deployable(self.deployable_uri, self.model_name, tags)
+        if verdict["passed"]:
+            registry.promote(self.model_name, version, test, self.champion_at_start,
+                             reason=f"gate passed in run {tags['run.id']}")
+            summary.info("%s v%s is the new champion (verified: SHA-256 and test accuracy of "
+                         "the registry's copy)", self.model_name, version)
+        else:
+            summary.info("%s v%s registered as challenger; champion stays %s", self.model_name,
+                         version, f"v{self.champion_at_start}" if self.champion_at_start
+                         else "unset")
 
 
 def _git_commit() -> str:

@@ -24,3 +24,21 @@ def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
     # on FAIL the CLI's last line names the failing checks, so it is not repeated here
     last = [f"PASS: {failure_line(verdict)}"] if verdict["passed"] else []
     return "\n".join([*rows, "", "gate checks:", *checks, "", *last])
+
+
+def plot_history(history: dict[str, list[float]], title: str):
+    """Loss and validation accuracy per epoch, as a matplotlib figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, (loss, acc) = plt.subplots(1, 2, figsize=(8, 3))
+    loss.plot(history["epoch"], history["train_loss"], marker="o")
+    loss.set(xlabel="epoch", ylabel="train loss")
+    acc.plot(history["epoch"], history["val_accuracy"], marker="o", color="tab:green")
+    acc.set(xlabel="epoch", ylabel="val accuracy")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

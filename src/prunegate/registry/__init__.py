@@ -1,0 +1,19 @@
+"""Everything that talks to MLflow: tracking runs, registering versions, promoting them.
+
+Promotion means moving the ``champion`` alias; MLflow's deprecated stages are never used.
+"""
+
+from prunegate.registry.promotion import promote, rollback
+from prunegate.registry.tracking import RunTracker, TrackingConfig, connect, flatten
+from prunegate.registry.versions import (
+    CHALLENGER,
+    CHAMPION,
+    champion_version,
+    compare_versions,
+    register_deployable,
+    status,
+)
+
+__all__ = ["CHALLENGER", "CHAMPION", "RunTracker", "TrackingConfig", "champion_version",
+           "compare_versions", "connect", "flatten", "promote", "register_deployable",
+           "rollback", "status"]

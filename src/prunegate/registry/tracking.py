@@ -1,0 +1,169 @@
+"""Tracking: one parent run per pipeline run, one nested child run per stage."""
+
+import contextlib
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from prunegate.config import did_you_mean
+from prunegate.errors import ConfigError, TrackingError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrackingConfig:
+    # MLFLOW_TRACKING_URI in the environment wins, so CI and teams point elsewhere without edits
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str = "prunegate"
+    registered_model: str = "prunegate-mnist-mlp"
+
+    def __post_init__(self) -> None:
+        for key in ("tracking_uri", "experiment", "registered_model"):
+            if not isinstance(getattr(self, key), str) or not getattr(self, key):
+                raise ConfigError(f"'mlflow.{key}' must be a non-empty string.")
+        scheme = self.uri.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("sqlite", "http", "https", "postgresql", "mysql"):
+            raise ConfigError(f"unsupported tracking URI scheme '{scheme}'"
+                              f"{did_you_mean(scheme, ['sqlite', 'http', 'https'])}: use "
+                              "sqlite:///mlflow.db locally, http(s)://host:port for a server or "
+                              "postgresql://… for a team database.")
+
+    @property
+    def uri(self) -> str:
+        return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
+
+
+def redact(uri: str) -> str:
+    """The URI without a password, for messages and logs."""
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+    return uri
+
+
+@contextlib.contextmanager
+def tracking_errors(uri: str, doing: str):
+    """Turn a tracking store that went away into one clear TrackingError."""
+    from mlflow.exceptions import MlflowException
+    from requests.exceptions import RequestException
+
+    try:
+        yield
+    except (MlflowException, RequestException, OSError) as error:
+        first = str(error).splitlines()[0][:300]
+        raise TrackingError(
+            f"MLflow tracking store {redact(uri)} failed while {doing} ({first}). Nothing was "
+            "promoted. Check that the server is up, then re-run.") from error
+
+
+def connect(config: TrackingConfig) -> str:
+    """Point MLflow at the tracking store and prove it answers, before any work starts."""
+    import mlflow
+
+    uri = config.uri
+    # fail in seconds, not after MLflow's minutes of retries
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    if uri.startswith(("http://", "https://")):
+        try:
+            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=5).read()
+        except (urllib.error.URLError, OSError) as error:
+            raise TrackingError(
+                f"MLflow tracking server {redact(uri)} cannot be reached ({error}). Start it, or "
+                "set MLFLOW_TRACKING_URI / mlflow.tracking_uri to a reachable server "
+                "(sqlite:///mlflow.db for a local store).") from error
+    mlflow.set_tracking_uri(uri)
+    try:
+        mlflow.set_experiment(config.experiment)
+    except Exception as error:
+        raise TrackingError(f"MLflow tracking store {redact(uri)} cannot be used ({error}). "
+                            "Check the URI, its credentials and that its database is reachable."
+                            ) from error
+    return uri
+
+
+class RunTracker:
+    """One parent run per pipeline run, with one nested child run per stage."""
+
+    def __init__(self, config: TrackingConfig, run_name: str, params: dict[str, Any]):
+        import mlflow
+
+        self._mlflow = mlflow
+        self.uri = connect(config)
+        with tracking_errors(self.uri, "starting the run"):
+            self.parent = mlflow.start_run(run_name=run_name)
+            mlflow.log_params(flatten(params))
+        self.stage: str | None = None
+
+    def start_stage(self, stage: str, params: dict[str, Any]) -> None:
+        if stage == self.stage:
+            return
+        self.end_stage()
+        with tracking_errors(self.uri, f"starting stage {stage}"):
+            self._mlflow.start_run(run_name=stage, nested=True)
+            self._mlflow.log_params(flatten(params))
+        self.stage = stage
+
+    def end_stage(self, status: str = "FINISHED") -> None:
+        if self.stage is not None:
+            self.stage = None
+            with tracking_errors(self.uri, "closing a stage run"):
+                self._mlflow.end_run(status=status)
+
+    def log_history(self, history: dict[str, list[float]]) -> None:
+        """Per-epoch curves, one metric step per epoch."""
+        with tracking_errors(self.uri, "logging training curves"):
+            for key, values in history.items():
+                if key == "epoch":
+                    continue
+                for step, value in zip(history["epoch"], values, strict=False):
+                    self._mlflow.log_metric(key, value, step=int(step))
+
+    def log_metrics(self, metrics: dict[str, float], prefix: str = "") -> None:
+        with tracking_errors(self.uri, "logging metrics"):
+            self._mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items()
+                                      if isinstance(v, int | float)})
+
+    def log_dict(self, data: dict[str, Any], name: str) -> None:
+        with tracking_errors(self.uri, f"logging {name}"):
+            self._mlflow.log_dict(data, name)
+
+    def log_figure(self, figure: Any, name: str) -> None:
+        with tracking_errors(self.uri, f"logging {name}"):
+            self._mlflow.log_figure(figure, name)
+
+    def log_model(self, onnx_model: Any, name: str, input_example: Any) -> str:
+        """A stage's model as an MLflow LoggedModel (ONNX flavour, signature, input example)."""
+        with tracking_errors(self.uri, f"logging the {name} model"):
+            info = self._mlflow.onnx.log_model(
+                onnx_model, name=name, input_example=input_example,
+                onnx_execution_providers=["CPUExecutionProvider"],
+                # one self-contained file, byte-identical to the artifact that was validated
+                save_as_external_data=False)
+        return info.model_uri
+
+    def end(self, status: str = "FINISHED") -> None:
+        """Close every open run; never raises, so a failing store cannot hide the first error."""
+        try:
+            while self._mlflow.active_run() is not None:
+                self._mlflow.end_run(status=status)
+        except Exception as error:  # the store is gone: the run stays open there, not here
+            log.warning("could not close the MLflow run (%s)", str(error).splitlines()[0])
+        self.stage = None
+
+
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """{"prune": {"sparsity": 0.7}} -> {"prune.sparsity": "0.7"}; MLflow params are flat strings."""
+    flat: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = str(value)[:6000]
+    return flat

@@ -1,0 +1,109 @@
+"""Registered versions: creating them, reading their tags, comparing them."""
+
+import json
+import logging
+from typing import Any
+
+from prunegate.errors import DataError, TrackingError
+from prunegate.registry.tracking import tracking_errors
+
+log = logging.getLogger(__name__)
+
+CHALLENGER, CHAMPION = "challenger", "champion"
+HISTORY_TAG = "champion.history"   # stack of versions that were champion, newest last
+LOG_TAG = "champion.log"           # audit trail of every move: promote and rollback
+KEEP = 20                          # entries kept in each; MLflow caps a tag at 5,000 characters
+
+
+def _client():
+    import mlflow
+
+    return mlflow.MlflowClient()
+
+
+def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -> str:
+    """Register a logged model as a new version with alias ``challenger``; returns the version.
+
+    Either all of it happens or none of it: a version whose tags or alias could not be set is
+    deleted again, so no half-registered version is left behind.
+    """
+    import mlflow
+
+    uri = mlflow.get_tracking_uri()
+    with tracking_errors(uri, f"registering {model_name}"):
+        version = str(mlflow.register_model(model_uri, model_name, tags=tags).version)
+    try:
+        with tracking_errors(uri, f"aliasing {model_name} v{version}"):
+            _client().set_registered_model_alias(model_name, CHALLENGER, version)
+    except TrackingError:
+        try:
+            _client().delete_model_version(model_name, version)
+        except Exception:  # the store is gone: say so in the error the user sees
+            log.error("could not remove half-registered %s v%s", model_name, version)
+        raise
+    log.info("registered %s version %s as %s", model_name, version, CHALLENGER)
+    return version
+
+
+def champion_version(model_name: str) -> str | None:
+    """The version ``champion`` points at, or None (no model yet, or never promoted)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name}'s champion"):
+        try:
+            return str(_client().get_model_version_by_alias(model_name, CHAMPION).version)
+        except MlflowException as error:
+            if "RESOURCE_DOES_NOT_EXIST" in str(error.error_code) or "not found" in str(error):
+                return None
+            raise
+
+
+def version_info(model_name: str, version: str) -> dict[str, Any]:
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name} v{version}"):
+        try:
+            v = _client().get_model_version(model_name, str(version))
+        except MlflowException as error:
+            raise DataError(f"{model_name} has no version {version}: see `prunegate registry "
+                            "status` for the versions there are.") from error
+    return {"version": str(v.version), "aliases": sorted(v.aliases), "tags": dict(v.tags),
+            "source": v.source, "created": v.creation_timestamp}
+
+
+def read_stack(model_name: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """The champion history stack and the audit log, from the registered model's tags."""
+    tags = _client().get_registered_model(model_name).tags
+    return json.loads(tags.get(HISTORY_TAG, "[]")), json.loads(tags.get(LOG_TAG, "[]"))
+
+
+def write_stack(model_name: str, stack: list[str], entries: list[dict[str, Any]]) -> None:
+    client = _client()
+    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(stack[-KEEP:]))
+    client.set_registered_model_tag(model_name, LOG_TAG, json.dumps(entries[-KEEP:]))
+
+
+def status(model_name: str) -> dict[str, Any]:
+    """Champion and challenger with their tags, and the champion history."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name}"):
+        try:
+            model = _client().get_registered_model(model_name)
+        except MlflowException as error:
+            raise DataError(f"no registered model '{model_name}' at {mlflow.get_tracking_uri()}: "
+                            "run a recipe first (make run).") from error
+        aliases = {alias: str(v) for alias, v in model.aliases.items()}
+        stack, entries = read_stack(model_name)
+    return {"model": model_name, "aliases": aliases,
+            "versions": {alias: version_info(model_name, v) for alias, v in aliases.items()},
+            "history": stack, "log": entries}
+
+
+def compare_versions(model_name: str, a: str, b: str) -> list[tuple[str, str, str]]:
+    """(tag, value in a, value in b) for every tag either version has."""
+    ta, tb = version_info(model_name, a)["tags"], version_info(model_name, b)["tags"]
+    return [(key, ta.get(key, "—"), tb.get(key, "—")) for key in sorted(set(ta) | set(tb))]
