@@ -22,7 +22,9 @@ class Project:
         self.uri = f"sqlite:///{path / 'mlflow.db'}"
 
     def run(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-        env = {**os.environ, "MLFLOW_TRACKING_URI": self.uri}
+        env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+        if self.uri:                         # empty: the project's own config decides
+            env["MLFLOW_TRACKING_URI"] = self.uri
         return subprocess.run([str(KEDRO), "run", *args], cwd=self.path, env=env, text=True,
                               capture_output=True, timeout=timeout)
 

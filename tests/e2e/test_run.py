@@ -43,6 +43,7 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
     assert len(runs) - len(children) == 1                       # one parent run
+    assert len(children) == 7                                   # one child run per stage
     assert {r.info.run_name for r in children} == {"ingest", "train", "prune", "finetune",
                                                    "distill", "quantize", "validate"}
     train = next(r for r in children if r.info.run_name == "train")

@@ -6,7 +6,10 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from prunegate.config import did_you_mean
 from prunegate.errors import ConfigError, TrackingError
@@ -34,7 +37,25 @@ class TrackingConfig:
 
     @property
     def uri(self) -> str:
-        return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
+        """MLFLOW_TRACKING_URI, else conf/local/mlflow.yml, else this config's tracking_uri.
+
+        conf/local is git-ignored and read whatever the recipe, so a team URI with its
+        credentials lives there or in the environment, never in a committed file.
+        """
+        return os.environ.get("MLFLOW_TRACKING_URI") or _local_uri() or self.tracking_uri
+
+
+def _local_uri(path: Path = Path("conf/local/mlflow.yml")) -> str | None:
+    if not path.is_file():
+        return None
+    try:
+        value = (yaml.safe_load(path.read_text()) or {}).get("tracking_uri")
+    except (yaml.YAMLError, AttributeError) as error:
+        raise ConfigError(f"{path} must be a mapping with a 'tracking_uri' key ({error})."
+                          ) from error
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"'tracking_uri' in {path} must be a string.")
+    return value
 
 
 def redact(uri: str) -> str:
@@ -99,14 +120,21 @@ class RunTracker:
             self.parent = mlflow.start_run(run_name=run_name)
             mlflow.log_params(flatten(params))
         self.stage: str | None = None
+        self._stage_runs: dict[str, str] = {}
 
     def start_stage(self, stage: str, params: dict[str, Any]) -> None:
+        """Open the stage's child run; a stage whose nodes Kedro interleaves with another's
+        (it orders nodes by data, not by stage) resumes its own run instead of opening a second."""
         if stage == self.stage:
             return
         self.end_stage()
         with tracking_errors(self.uri, f"starting stage {stage}"):
-            self._mlflow.start_run(run_name=stage, nested=True)
-            self._mlflow.log_params(flatten(params))
+            if stage in self._stage_runs:
+                self._mlflow.start_run(run_id=self._stage_runs[stage], nested=True)
+            else:
+                run = self._mlflow.start_run(run_name=stage, nested=True)
+                self._mlflow.log_params(flatten(params))
+                self._stage_runs[stage] = run.info.run_id
         self.stage = stage
 
     def end_stage(self, status: str = "FINISHED") -> None:
@@ -164,6 +192,8 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(flatten(value, f"{name}."))
+        elif key == "tracking_uri" and isinstance(value, str):
+            flat[name] = redact(value)  # a URI may carry a password; params are readable by all
         else:
             flat[name] = str(value)[:6000]
     return flat

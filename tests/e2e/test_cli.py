@@ -1,0 +1,51 @@
+"""The prunegate registry commands on a real run's registry."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import TINY
+
+pytestmark = pytest.mark.e2e
+PRUNEGATE = Path(sys.executable).with_name("prunegate")
+LOOSE = "gates.min_accuracy=0.5,gates.max_accuracy_drop_pp=20,gates.max_latency_ratio=3.0"
+
+
+def cli(project, *args: str) -> subprocess.CompletedProcess:
+    env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": project.uri}
+    return subprocess.run([str(PRUNEGATE), *args], cwd=project.path, env=env, text=True,
+                          capture_output=True, timeout=120)
+
+
+def test_status_compare_promote_rollback(project):
+    for _ in range(2):                       # v1 then v2 become champion in turn
+        assert project.run("--config", "pipelines/mnist_mlp.yml", "--params",
+                           f"{TINY},{LOOSE}").returncode == 0
+    status = cli(project, "registry", "status")
+    assert status.returncode == 0, status.stderr
+    assert "champion -> v2" in status.stdout and "artifact.sha256" in status.stdout
+    assert "champion history (oldest first): ['1', '2']" in status.stdout
+
+    compare = cli(project, "registry", "compare", "1", "2")
+    assert compare.returncode == 0
+    run_row = next(line for line in compare.stdout.splitlines() if line.startswith("run.id"))
+    assert run_row.endswith("*")             # two runs: the ids differ and are marked
+
+    back = cli(project, "rollback")
+    assert back.returncode == 0, back.stderr
+    assert json.loads(back.stdout.strip().splitlines()[-1])["version"] == "1"
+
+    stale = cli(project, "promote", "--version", "2", "--expect-champion", "2")
+    assert stale.returncode == 1
+    assert "moved to v1 while this run compared against v2" in stale.stderr.strip().splitlines()[-1]
+    again = cli(project, "promote", "--version", "2")
+    assert again.returncode == 0, again.stderr
+    assert "champion -> v2" in cli(project, "registry", "status").stdout
+
+    missing = cli(project, "promote", "--version", "9")
+    assert missing.returncode == 2
+    assert "has no version 9" in missing.stderr.strip().splitlines()[-1]
+    assert cli(project, "registry", "status", "--recipe", "nope").returncode == 2
