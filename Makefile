@@ -15,7 +15,7 @@ export KEDRO_DISABLE_TELEMETRY  := true
 export DO_NOT_TRACK             := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test lint clean
+.PHONY: help setup run test lint clean gate-audit
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ run: $(STAMP)  ## run a recipe end to end: make run [RECIPE=mnist_lenet5] [PARAM
 
 test: $(STAMP)  ## run the test suite
 	$(PY) -m pytest -q
+
+gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
+	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check src tests

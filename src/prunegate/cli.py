@@ -80,6 +80,58 @@ def _context(recipe: str):
     return configs, context.catalog
 
 
+@cli.command()
+@recipe_option
+@clean_errors
+def gate(recipe: str) -> None:
+    """Re-measure and re-gate the latest artifacts of --recipe without retraining.
+
+    Writes data/08_reporting/{metrics.json,gate.json,gate.md,report.html}, registers the
+    artifact as challenger and promotes it (verified) when it passes. Exit codes: 0 pass,
+    1 a gate check failed, 2 the gate could not be evaluated (missing artifacts, bad config,
+    unreachable tracking store).
+    """
+    from kedro.framework.session import KedroSession
+
+    from prunegate.errors import ConfigError
+
+    if not (Path("pipelines") / f"{recipe}.yml").is_file():
+        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    with KedroSession.create(env=recipe) as session:
+        session.run(pipeline_names=["validate"])
+
+
+@cli.command("gate-audit")
+@recipe_option
+@click.option("--runs", default=20, show_default=True, help="Gate runs per scenario.")
+@clean_errors
+def gate_audit(recipe: str, runs: int) -> None:
+    """Measure the gate's own error rates on the recipe's latest artifacts: false alarms on
+    the same candidate, and detections of injected accuracy, latency and size regressions.
+    Writes data/08_reporting/gate_audit.json (or data/<recipe>/…)."""
+    from kedro.framework.session import KedroSession
+
+    from prunegate.errors import ConfigError
+    from prunegate.evaluation.audit import run_gate_audit
+
+    if not (Path("pipelines") / f"{recipe}.yml").is_file():
+        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    catalog = KedroSession.create(env=recipe).load_context().catalog
+    result = run_gate_audit(catalog.load("quantized_onnx"), catalog.load("baseline_onnx"),
+                            catalog.load("test"), runs=runs)
+    catalog.save("gate_audit", result)
+    same, injected = result["same_candidate"], result["injected"]
+    click.echo(f"{'scenario':<16} {'runs':>5} {'gate failed':>12}  goal")
+    click.echo(f"{'same candidate':<16} {same['runs']:>5} {same['false_failures']:>12}  0 "
+               "(false alarms)")
+    for kind, row in injected.items():
+        click.echo(f"{kind + ' regr.':<16} {row['runs']:>5} {row['caught']:>12}  "
+                   f"{row['runs']} (caught)")
+    ok = same["false_failures"] == 0 and all(r["caught"] == r["runs"] for r in injected.values())
+    click.echo("AUDIT PASS" if ok else "AUDIT FAIL: the gate missed a regression or flaked")
+    sys.exit(0 if ok else 1)
+
+
 @cli.group()
 def registry() -> None:
     """Inspect registered versions."""

@@ -35,6 +35,10 @@ class _FileDataset(AbstractDataset):
                             "first (for the whole chain: make run).")
         return self._path
 
+    def remove(self) -> None:
+        """Delete the file, so that "there is none" is never answered by a stale one."""
+        self._path.unlink(missing_ok=True)
+
     def _write_atomic(self, write) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._path.with_name(self._path.name + ".tmp")
@@ -72,7 +76,16 @@ class TorchModelDataset(_FileDataset):
 
 
 class OnnxDataset(_FileDataset):
-    def load(self) -> onnx.ModelProto:
+    """An ONNX model; with ``optional: true`` a missing file loads as None (no champion yet)."""
+
+    def __init__(self, filepath: str, optional: bool = False,
+                 metadata: dict[str, Any] | None = None):
+        super().__init__(filepath, metadata)
+        self._optional = optional
+
+    def load(self) -> onnx.ModelProto | None:
+        if self._optional and not self._path.is_file():
+            return None
         path = self._require()
         try:
             return onnx.load(path)
@@ -94,3 +107,13 @@ class JsonDataset(_FileDataset):
 
     def save(self, data: Any) -> None:
         self._write_atomic(lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+class TextDataset(_FileDataset):
+    """A text file (Markdown summary, HTML report)."""
+
+    def load(self) -> str:
+        return self._require().read_text(encoding="utf-8")
+
+    def save(self, data: str) -> None:
+        self._write_atomic(lambda tmp: tmp.write_text(data, encoding="utf-8"))

@@ -1,93 +1,192 @@
-"""The deployment gate: measured metrics + thresholds -> a verdict. Pure: no I/O, no MLflow.
+"""The deployment gate: measured evidence + thresholds -> a verdict. Pure: no I/O, no MLflow.
 
-Every check has one form, (metric, comparator, threshold, basis), where the basis says what the
-value is: the candidate's own measurement (``absolute``) or its relation to the dense baseline
-measured in the same run (``relative_to_baseline``). A threshold set to null turns its check off.
+Every check has one form: (metric, comparator, threshold, basis).
+- ``absolute``: the candidate's own value.
+- ``relative_to_baseline`` / ``relative_to_champion``: the candidate against the dense baseline, or
+  the current champion, both re-measured in the same run. For metrics where higher is better the
+  value is the drop in percentage points, 100 × (reference − candidate); for metrics where lower
+  is better it is the ratio candidate / reference.
+
+Noisy metrics (accuracy: the test split is a sample; latency: the machine is shared) decide on a
+bootstrap confidence interval [lo, hi]. A "<=" check passes only when hi <= threshold, fails when
+lo > threshold, and is otherwise undecided (">=" mirrors it). Undecided latency checks can be
+re-measured; whatever is still undecided when ``final`` is set fails closed.
 """
 
 import math
-import operator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from prunegate.config import number
-from prunegate.errors import ConfigError
+import numpy as np
 
-_COMPARE = {">=": operator.ge, "<=": operator.le}
+from prunegate.config import choose, from_dict, integer, number
+from prunegate.errors import ConfigError
+from prunegate.evaluation import bootstrap
+
+HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
+                    "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall")
+LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "size_bytes", "size_compressed_bytes",
+                   "params", "nonzero_params", "macs")
+BASES = ("absolute", "relative_to_baseline", "relative_to_champion")
+LATENCY = {"latency_p50_ms": 50, "latency_p95_ms": 95}
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    metric: str
+    comparator: str
+    threshold: float
+    basis: str = "absolute"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        choose(self.metric, [*HIGHER_IS_BETTER, *LOWER_IS_BETTER], "gates check metric")
+        choose(self.comparator, ["<=", ">="], "gates check comparator")
+        choose(self.basis, BASES, "gates check basis")
+        number(self.threshold, f"gates check '{self.metric}' threshold")
+        if not self.name:
+            # dots, not colons: the name becomes an MLflow tag key
+            object.__setattr__(self, "name", f"{self.basis}.{self.metric}")
 
 
 @dataclass
 class GateConfig:
+    # shorthands for the common checks; null turns one off
     min_accuracy: float | None = 0.0
-    max_accuracy_drop_pp: float | None = 1.0  # percentage points below the dense baseline
+    max_accuracy_drop_pp: float | None = 1.0  # vs the dense baseline, same test samples
     max_latency_p95_ms: float | None = None
     max_latency_ratio: float | None = 1.0  # candidate p95 / dense ONNX fp32 p95, same run
     max_size_ratio: float | None = 0.1  # candidate bytes / dense ONNX fp32 bytes
+    checks: list[dict[str, Any]] = field(default_factory=list)  # any other check, general form
+    confidence: float = 0.95
+    bootstrap_samples: int = 2000
+    remeasure_budget: int = 2  # extra latency measurements before an undecided check fails
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                number(value, f"gates.{f.name}", low=0.0)
+        for key in ("min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms",
+                    "max_latency_ratio", "max_size_ratio"):
+            if getattr(self, key) is not None:
+                number(getattr(self, key), f"gates.{key}", low=0.0)
+        if not isinstance(self.checks, list):
+            raise ConfigError("'gates.checks' must be a list of {metric, comparator, "
+                              "threshold, basis} mappings.")
+        number(self.confidence, "gates.confidence", 0.5, 0.999)
+        integer(self.bootstrap_samples, "gates.bootstrap_samples", low=100)
+        integer(self.remeasure_budget, "gates.remeasure_budget", low=0)
+        self.specs()  # every extra check is valid now, not when the gate runs
+
+    def specs(self) -> list[CheckSpec]:
+        shorthand = [("min_accuracy", "accuracy", ">=", "absolute"),
+                     ("max_accuracy_drop_pp", "accuracy", "<=", "relative_to_baseline"),
+                     ("max_latency_p95_ms", "latency_p95_ms", "<=", "absolute"),
+                     ("max_latency_ratio", "latency_p95_ms", "<=", "relative_to_baseline"),
+                     ("max_size_ratio", "size_bytes", "<=", "relative_to_baseline")]
+        specs = [CheckSpec(metric, comparator, getattr(self, key), basis, key)
+                 for key, metric, comparator, basis in shorthand if getattr(self, key) is not None]
+        for i, check in enumerate(self.checks):
+            if not isinstance(check, dict):
+                raise ConfigError(f"gates.checks[{i}] must be a mapping, got {check!r}.")
+            specs.append(from_dict(CheckSpec, check, f"gates.checks[{i}]"))
+        return specs
 
 
-@dataclass(frozen=True)
-class Check:
-    name: str
-    metric: str
-    comparator: str
-    threshold: float
-    basis: str
-    value: float
-    passed: bool
+@dataclass
+class Evidence:
+    """What was measured for one model: scalar metrics, and raw samples behind the noisy ones."""
+
+    metrics: dict[str, Any]
+    correct: np.ndarray | None = None      # per test sample: was the prediction right
+    latency_ms: np.ndarray | None = None   # per interleaved round: one batch-1 call
 
 
-def _checks(config: GateConfig) -> list[tuple[str, str, str, str]]:
-    """(config key, metric, comparator, basis) for every gate key."""
-    return [("min_accuracy", "accuracy", ">=", "absolute"),
-            ("max_accuracy_drop_pp", "accuracy_drop_pp", "<=", "relative_to_baseline"),
-            ("max_latency_p95_ms", "latency_p95_ms", "<=", "absolute"),
-            ("max_latency_ratio", "latency_p95_ratio", "<=", "relative_to_baseline"),
-            ("max_size_ratio", "size_ratio", "<=", "relative_to_baseline")]
+def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | None,
+                  config: GateConfig, final: bool = True) -> dict[str, Any]:
+    """The verdict; ``final=False`` leaves undecided checks undecided so they can be re-measured."""
+    checks = [_check(spec, candidate, {"relative_to_baseline": baseline,
+                                       "relative_to_champion": champion}.get(spec.basis),
+                     config, final) for spec in config.specs()]
+    return {"passed": all(c["decision"] in ("pass", "skipped") for c in checks),
+            "undecided": [c["name"] for c in checks if c["decision"] == "undecided"],
+            "checks": checks}
 
 
-def derived_metrics(candidate: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
-    """The candidate's metrics plus the ones that only exist relative to the baseline."""
-    return {**candidate,
-            "accuracy_drop_pp": 100.0 * (baseline["accuracy"] - candidate["accuracy"]),
-            "latency_p95_ratio": candidate["latency_p95_ms"] / baseline["latency_p95_ms"],
-            "size_ratio": candidate["size_bytes"] / baseline["size_bytes"]}
+def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateConfig,
+           final: bool) -> dict[str, Any]:
+    row = {"name": spec.name, "metric": spec.metric, "basis": spec.basis,
+           "comparator": spec.comparator, "threshold": float(spec.threshold)}
+    if spec.basis == "relative_to_champion" and ref is None:
+        return {**row, "value": None, "interval": None, "decision": "skipped", "passed": True,
+                "note": "no champion yet (first run): check skipped"}
+    value, low, high = _value(spec, cand, ref, config)
+    if not all(math.isfinite(v) for v in (value, low, high)):
+        raise ConfigError(f"gate check '{spec.name}' cannot be evaluated: {spec.metric} is "
+                          f"{value!r}. Check the validate stage's measurements.")
+    decision = _decide(spec, low, high)
+    note = ""
+    if decision == "undecided" and final:
+        decision, note = "fail", (f"undecided: the {config.confidence:.0%} interval "
+                                  f"[{low:.4g}, {high:.4g}] straddles {spec.threshold:g}; "
+                                  "failed closed")
+    return {**row, "value": value, "interval": [low, high], "decision": decision,
+            "passed": decision == "pass", "note": note}
 
 
-def evaluate_gate(candidate: dict[str, float], baseline: dict[str, float],
-                  config: GateConfig) -> dict[str, Any]:
-    """The verdict: passed only when every enabled check passed."""
-    values = derived_metrics(candidate, baseline)
-    checks = []
-    for key, metric, comparator, basis in _checks(config):
-        threshold = getattr(config, key)
-        if threshold is None:
-            continue
-        value = values.get(metric)
-        if value is None or not math.isfinite(value):
-            raise ConfigError(f"gate check '{key}' cannot be evaluated: metric '{metric}' is "
-                              f"{value!r}. Check the validate stage's measurements.")
-        checks.append(Check(key, metric, comparator, float(threshold), basis, float(value),
-                            bool(_COMPARE[comparator](value, threshold))))
-    return {"passed": all(c.passed for c in checks), "checks": [asdict(c) for c in checks]}
+def _value(spec: CheckSpec, cand: Evidence, ref: Evidence | None,
+           config: GateConfig) -> tuple[float, float, float]:
+    """The check's value and its interval (equal to the value where the metric is exact)."""
+    m, kw = spec.metric, {"samples": config.bootstrap_samples, "level": config.confidence}
+    if spec.basis == "absolute":
+        value = float(cand.metrics[m])
+        if m == "accuracy" and cand.correct is not None:
+            return (value, *bootstrap.accuracy_ci(cand.correct, **kw))
+        if m in LATENCY and cand.latency_ms is not None:
+            return (value, *bootstrap.quantile_ci(cand.latency_ms, LATENCY[m], **kw))
+        return value, value, value
+    if m in HIGHER_IS_BETTER:
+        value = 100.0 * (float(ref.metrics[m]) - float(cand.metrics[m]))
+        if m == "accuracy" and cand.correct is not None and ref.correct is not None:
+            return (value, *bootstrap.paired_accuracy_drop_ci(ref.correct, cand.correct, **kw))
+        return value, value, value
+    value = float(cand.metrics[m]) / float(ref.metrics[m])
+    if m in LATENCY and cand.latency_ms is not None and ref.latency_ms is not None:
+        return (value, *bootstrap.paired_ratio_ci(ref.latency_ms, cand.latency_ms, LATENCY[m],
+                                                  **kw))
+    return value, value, value
+
+
+def _decide(spec: CheckSpec, low: float, high: float) -> str:
+    if spec.comparator == "<=":
+        return "pass" if high <= spec.threshold else "fail" if low > spec.threshold else "undecided"
+    return "pass" if low >= spec.threshold else "fail" if high < spec.threshold else "undecided"
+
+
+def remeasurable(verdict: dict[str, Any]) -> bool:
+    """Whether more latency rounds could settle an undecided check."""
+    return any(c["decision"] == "undecided" and c["metric"] in LATENCY
+               for c in verdict["checks"])
 
 
 def failure_line(verdict: dict[str, Any]) -> str:
     """One line naming each failing check, its value and its threshold."""
     failed = [c for c in verdict["checks"] if not c["passed"]]
     if not failed:
-        return f"all {len(verdict['checks'])} gate checks passed"
-    return "; ".join(f"{c['name']}: {c['metric']} = {c['value']:.4g}, needs {c['comparator']} "
-                     f"{c['threshold']:.4g}" for c in failed)
+        skipped = sum(c["decision"] == "skipped" for c in verdict["checks"])
+        return (f"all {len(verdict['checks']) - skipped} gate checks passed"
+                + (f", {skipped} skipped (no champion yet)" if skipped else ""))
+    return "; ".join(
+        f"{c['name']}: {c['metric']} = {c['value']:.4g}"
+        + (f" [{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"
+           if c["interval"] and c["interval"][0] != c["interval"][1] else "")
+        + f", needs {c['comparator']} {c['threshold']:.4g}" + (f" ({c['note']})" if c["note"]
+                                                               else "")
+        for c in failed)
 
 
 def gate_config(params: dict[str, Any] | None) -> GateConfig:
-    from prunegate.config import from_dict
     if params is not None and not isinstance(params, dict):
         raise ConfigError(f"'gates' must be a mapping of thresholds, got {params!r}.")
     return from_dict(GateConfig, params, "gates")
+
+
+__all__ = ["CheckSpec", "Evidence", "GateConfig", "evaluate_gate", "failure_line",
+           "gate_config", "remeasurable"]

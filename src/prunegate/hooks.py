@@ -12,11 +12,12 @@ import logging
 import subprocess
 from typing import Any
 
+import onnx
 from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
 from prunegate.compression.export import export_onnx
-from prunegate.errors import GateFailed
+from prunegate.errors import DataError, GateFailed, PromotionRefused
 from prunegate.gates import failure_line
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
@@ -45,8 +46,19 @@ class PrunegateHooks:
         self.model_name = self.configs["mlflow"].registered_model
         self.tracker = registry.RunTracker(self.configs["mlflow"], params.get("recipe", "run"),
                                            params)
-        # promotion is compare-and-set against the champion this run started with
+        # the gate compares against, and promotion compare-and-sets on, the champion this run
+        # started with; its bytes are verified against its validated SHA-256 before use
         self.champion_at_start = registry.champion_version(self.model_name)
+        if "champion_onnx" in pipeline.inputs():
+            catalog["champion_onnx"].remove()
+            if self.champion_at_start is not None:
+                try:
+                    data = registry.fetch_verified(self.model_name, self.champion_at_start)
+                except PromotionRefused as error:  # nothing trustworthy to compare against
+                    raise DataError(f"the champion cannot serve as the gate's reference: {error} "
+                                    "Fix: `prunegate rollback`, or promote a verified version "
+                                    "with `prunegate promote --version N`.") from error
+                catalog.save("champion_onnx", onnx.load_from_string(data))
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
@@ -75,6 +87,9 @@ class PrunegateHooks:
             elif name == "metrics":
                 for stage, metrics in value["stages"].items():
                     self.tracker.log_metrics(metrics, prefix=f"{stage}.")
+            elif name in ("gate_summary", "report_html"):
+                self.tracker.log_text(value, {"gate_summary": "gate.md",
+                                              "report_html": "report.html"}[name])
             elif name == "gate_verdict":
                 self.verdict = value
                 self.tracker.log_dict(value, "gate.json")
@@ -119,7 +134,8 @@ class PrunegateHooks:
                 "data.train_sha256": data_sha256(catalog.load("train")),
                 "git.commit": _git_commit(),
                 "run.id": self.tracker.parent.info.run_id,
-                **{f"gate.{c['name']}": f"{c['value']:.6g}" for c in verdict["checks"]}}
+                **{f"gate.{c['name']}": "skipped" if c["value"] is None else f"{c['value']:.6g}"
+                   for c in verdict["checks"]}}
         version = registry.register_deployable(self.deployable_uri, self.model_name, tags)
         if verdict["passed"]:
             registry.promote(self.model_name, version, test, self.champion_at_start,

@@ -21,7 +21,7 @@ from prunegate.training import TrainConfig
 
 @dataclass
 class ValidateConfig:
-    latency_repeats: int = 500
+    latency_repeats: int = 3000
     latency_warmup: int = 50
     threads: int = 1  # intra-op threads of the measuring session: the target's core count
 

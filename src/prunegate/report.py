@@ -4,7 +4,7 @@ from typing import Any
 
 from prunegate.gates import failure_line
 
-STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized")
+STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
 
 
 def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
@@ -19,19 +19,98 @@ def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
                     f"{m['size_bytes'] / 1024:>9.1f} {m['size_compressed_bytes'] / 1024:>8.1f} "
                     f"{m['params']:>8d} {m['nonzero_params']:>8d} "
                     f"{m['latency_p50_ms'] * 1000:>8.1f} {m['latency_p95_ms'] * 1000:>8.1f}")
-    checks = [f"  {'PASS' if c['passed'] else 'FAIL'}  {c['name']:<22} {c['value']:>10.4g} "
-              f"{c['comparator']} {c['threshold']:.4g}" for c in verdict["checks"]]
+    checks = [_check_line(c) for c in verdict["checks"]]
     # on FAIL the CLI's last line names the failing checks, so it is not repeated here
     last = [f"PASS: {failure_line(verdict)}"] if verdict["passed"] else []
     return "\n".join([*rows, "", "gate checks:", *checks, "", *last])
 
 
+def _check_line(c: dict[str, Any]) -> str:
+    if c["decision"] == "skipped":
+        return f"  SKIP  {c['name']:<34} {c['note']}"
+    interval = c["interval"]
+    ci = (f" [{interval[0]:.4g}, {interval[1]:.4g}]" if interval and interval[0] != interval[1]
+          else "")
+    return (f"  {'PASS' if c['passed'] else 'FAIL'}  {c['name']:<34} {c['value']:>10.4g}{ci} "
+            f"{c['comparator']} {c['threshold']:.4g}" + (f"  ({c['note']})" if c["note"] else ""))
+
+
+def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
+    """The verdict as Markdown: a CI step summary or a PR comment."""
+    head = "✅ **PASS**" if verdict["passed"] else "❌ **FAIL**"
+    lines = [f"## prunegate gate: {head}", "", f"{failure_line(verdict)}.", "",
+             "| check | value | 95% interval | needs | result |", "|---|---|---|---|---|"]
+    for c in verdict["checks"]:
+        value = "—" if c["value"] is None else f"{c['value']:.4g}"
+        interval = (f"[{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"
+                    if c["interval"] and c["interval"][0] != c["interval"][1] else "exact")
+        if c["value"] is None:
+            interval = "—"
+        note = f" — {c['note']}" if c["note"] else ""
+        lines.append(f"| `{c['name']}` | {value} | {interval} | {c['comparator']} "
+                     f"{c['threshold']:g} | {c['decision']}{note} |")
+    lines += ["", "| stage | accuracy | size KB | gzip KB | MACs | p50 µs | p95 µs |",
+              "|---|---|---|---|---|---|---|"]
+    for stage in STAGES:
+        m = metrics["stages"].get(stage)
+        if m is not None:
+            lines.append(f"| {stage} | {m['accuracy']:.4f} | {m['size_bytes'] / 1024:.1f} | "
+                         f"{m['size_compressed_bytes'] / 1024:.1f} | {m.get('macs', '—')} | "
+                         f"{m['latency_p50_ms'] * 1000:.1f} | {m['latency_p95_ms'] * 1000:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
+                latency_samples: dict[str, list[float]]) -> str:
+    """One self-contained HTML page: the verdict, the tables and the plots (embedded PNGs)."""
+    import base64
+    import html
+    import io
+
+    from prunegate import plots
+
+    def png(fig) -> str:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        return ('<img src="data:image/png;base64,'
+                f'{base64.b64encode(buffer.getvalue()).decode()}">')
+
+    candidate = metrics["stages"][metrics["candidate"]]
+    figures = [plots.pareto(metrics), plots.layer_sizes(prune_report),
+               plots.latency_distributions(latency_samples),
+               plots.confusion(candidate["confusion_matrix"], candidate["per_class"]["labels"])]
+    body = _markdown_tables_to_html(gate_markdown(metrics, verdict), html)
+    return ("<!doctype html><meta charset='utf-8'><title>prunegate report</title>"
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
+            "img{max-width:100%}</style>" + body + "".join(png(f) for f in figures))
+
+
+def _markdown_tables_to_html(markdown: str, html) -> str:
+    out, rows = [], []
+    for line in markdown.splitlines() + [""]:
+        if line.startswith("|"):
+            if not set(line) <= set("|-"):
+                rows.append([html.escape(c.strip().strip("`")) for c in line.strip("|").split("|")])
+            continue
+        if rows:
+            out.append("<table>" + "".join(
+                "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{c}</{'th' if i == 0 else 'td'}>"
+                                 for c in row) + "</tr>" for i, row in enumerate(rows))
+                       + "</table>")
+            rows = []
+        if line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:]).replace('**', '')}</h2>")
+        elif line:
+            out.append(f"<p>{html.escape(line)}</p>")
+    return "".join(out)
+
+
 def plot_history(history: dict[str, list[float]], title: str):
     """Loss and validation accuracy per epoch, as a matplotlib figure."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib import pyplot as plt
+
+    from prunegate import plots  # noqa: F401  (selects the Agg backend)
 
     fig, (loss, acc) = plt.subplots(1, 2, figsize=(8, 3))
     loss.plot(history["epoch"], history["train_loss"], marker="o")

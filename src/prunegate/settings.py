@@ -26,5 +26,5 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+    "merge_strategy": {"parameters": "soft", "catalog": "soft", "globals": "soft"},
 }

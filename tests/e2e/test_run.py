@@ -27,6 +27,11 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     gate = json.loads((project.path / "data/08_reporting/gate.json").read_text())
     assert gate["passed"] is True
     assert {"name", "value", "threshold", "passed"} <= set(gate["checks"][0])
+    first = {c["name"]: c for c in gate["checks"]}["no_worse_than_champion"]
+    assert first["decision"] == "skipped" and "no champion yet" in first["note"]
+    assert "SKIP" in ok.stdout
+    for report in ("gate.md", "report.html"):
+        assert (project.path / "data/08_reporting" / report).stat().st_size > 500
     assert "stage" in ok.stdout and "quantized" in ok.stdout and "PASS" in ok.stdout
 
     client = project.client()
@@ -58,4 +63,9 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     assert last.startswith("FAIL: min_accuracy: accuracy = ") and "needs >= 0.999" in last
     aliases = client.get_registered_model(MODEL).aliases
     assert aliases == {"champion": 1, "challenger": 2}   # registered, not promoted
+    # the second run re-measured the champion (v1) beside its own models
+    second = json.loads((project.path / "data/08_reporting/gate.json").read_text())
+    assert {c["name"]: c for c in second["checks"]}["no_worse_than_champion"]["decision"] == "pass"
+    metrics = json.loads((project.path / "data/08_reporting/metrics.json").read_text())
+    assert "champion" in metrics["stages"]
     assert client.get_model_version(MODEL, "2").tags["gate.passed"] == "false"

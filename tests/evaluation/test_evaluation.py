@@ -33,6 +33,9 @@ def test_metrics_match_sklearn_definitions():
     assert m["accuracy"] == pytest.approx(4 / 6)
     # per-class F1: 0.5, 0.8, 0.6667 -> macro 0.6556
     assert m["f1_macro"] == pytest.approx((0.5 + 0.8 + 2 / 3) / 3)
+    assert m["per_class"]["recall"] == pytest.approx([0.5, 1.0, 0.5])
+    assert m["min_class_recall"] == pytest.approx(0.5)
+    assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
 
 
 def test_interleaved_latency_orders_a_big_and_a_small_model():

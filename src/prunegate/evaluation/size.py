@@ -27,3 +27,12 @@ def onnx_size(model: onnx.ModelProto) -> dict[str, int]:
         nonzero += int(np.count_nonzero(values))
     return {"size_bytes": len(raw), "size_compressed_bytes": len(gzip.compress(raw, 9)),
             "params": params, "nonzero_params": nonzero}
+
+
+def count_macs(model, input_shape: tuple[int, ...]) -> int:
+    """Multiply-accumulates of one forward pass at batch 1, counted by Torch-Pruning."""
+    import torch
+    import torch_pruning as tp
+
+    macs, _ = tp.utils.count_ops_and_params(model.eval(), torch.zeros(1, *input_shape))
+    return int(macs)

@@ -42,12 +42,9 @@ def data_sha256(split: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) -> dict[str, Any]:
-    """Download the version and re-check it against what was validated; returns the evidence."""
+def fetch_verified(model_name: str, version: str) -> bytes:
+    """The version's ONNX bytes from the registry, refused unless they are what was validated."""
     import mlflow
-
-    from prunegate.evaluation.latency import make_session
-    from prunegate.evaluation.metrics import predict_onnx
 
     tags = version_info(model_name, version)["tags"]
     where = f"{model_name} v{version}"
@@ -63,8 +60,19 @@ def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) ->
     if sha != tags["artifact.sha256"]:
         raise PromotionRefused(f"{where}'s artifact changed after validation: its SHA-256 is "
                                f"{sha[:12]}…, validated was {tags['artifact.sha256'][:12]}…. "
-                               "Promotion refused; re-run the recipe to validate a new version.")
-    evidence = {"sha256": sha}
+                               "Refused; re-run the recipe to validate a new version.")
+    return data
+
+
+def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) -> dict[str, Any]:
+    """Download the version and re-check it against what was validated; returns the evidence."""
+    from prunegate.evaluation.latency import make_session
+    from prunegate.evaluation.metrics import predict_onnx
+
+    data = fetch_verified(model_name, version)
+    tags = version_info(model_name, version)["tags"]
+    where = f"{model_name} v{version}"
+    evidence = {"sha256": hashlib.sha256(data).hexdigest()}
     if test is not None:
         if tags.get("data.test_sha256") not in (None, data_sha256(test)):
             raise PromotionRefused(f"the test split differs from the one {where} was validated "

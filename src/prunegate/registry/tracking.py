@@ -161,6 +161,10 @@ class RunTracker:
         with tracking_errors(self.uri, f"logging {name}"):
             self._mlflow.log_dict(data, name)
 
+    def log_text(self, text: str, name: str) -> None:
+        with tracking_errors(self.uri, f"logging {name}"):
+            self._mlflow.log_text(text, name)
+
     def log_figure(self, figure: Any, name: str) -> None:
         with tracking_errors(self.uri, f"logging {name}"):
             self._mlflow.log_figure(figure, name)

@@ -1,4 +1,4 @@
-"""Validate: measure every stage's model on the test split, then gate the deployable one."""
+"""Validate: measure every stage's model (and the champion) on the test split, then gate."""
 
 import logging
 from typing import Any
@@ -8,31 +8,43 @@ import onnx
 
 from prunegate.compression.export import export_onnx
 from prunegate.config import from_dict
-from prunegate.evaluation.measure import measure_models
-from prunegate.gates import evaluate_gate, gate_config
+from prunegate.evaluation.measure import measure_and_gate
+from prunegate.evaluation.size import count_macs
+from prunegate.gates import gate_config
 from prunegate.models import Checkpoint
 from prunegate.params import ValidateConfig
+from prunegate.report import gate_markdown, html_report
 
 log = logging.getLogger(__name__)
 
 
-def measure_stages(baseline: onnx.ModelProto, pruned: Checkpoint, finetuned: Checkpoint,
-                   distilled: onnx.ModelProto, quantized: onnx.ModelProto,
-                   test: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Any]:
-    """Every stage as ONNX in ONNX Runtime, in one run, so their figures are comparable."""
+def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoint,
+                            pruned: Checkpoint, finetuned: Checkpoint, distilled: Checkpoint,
+                            distilled_onnx: onnx.ModelProto, quantized: onnx.ModelProto,
+                            champion: onnx.ModelProto | None, test: dict[str, np.ndarray],
+                            params: dict[str, Any], gates: dict[str, Any]
+                            ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]]]:
+    """Every stage as ONNX in ONNX Runtime, in one run, so their figures are comparable; the
+    champion (when there is one) is re-measured beside them, never read from stored numbers."""
     config = from_dict(ValidateConfig, params, "validate")
+    gate = gate_config(gates)  # a bad threshold fails before anything is measured
     shape = tuple(test["x"].shape[1:])
     models = {"baseline": baseline, "pruned": export_onnx(pruned.model, shape),
-              "finetuned": export_onnx(finetuned.model, shape), "distilled": distilled,
+              "finetuned": export_onnx(finetuned.model, shape), "distilled": distilled_onnx,
               "quantized": quantized}
-    stages = measure_models(models, test, config.latency_repeats, config.latency_warmup,
-                            config.threads)
-    return {"stages": stages, "candidate": "quantized", "baseline": "baseline"}
+    if champion is not None:
+        models["champion"] = champion
+    metrics, verdict, samples = measure_and_gate(models, test, gate, config.latency_repeats,
+                                                 config.latency_warmup, config.threads)
+    macs = {"baseline": baseline_model, "pruned": pruned, "finetuned": finetuned,
+            "distilled": distilled, "quantized": distilled}  # quantizing keeps the MAC count
+    for stage, checkpoint in macs.items():
+        metrics["stages"][stage]["macs"] = count_macs(checkpoint.model, shape)
+    return metrics, verdict, samples
 
 
-def gate(metrics: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The verdict on the deployable model against the thresholds in ``gates``."""
-    config = gate_config(params)
-    stages = metrics["stages"]
-    verdict = evaluate_gate(stages[metrics["candidate"]], stages[metrics["baseline"]], config)
-    return {**verdict, "candidate": metrics["candidate"], "baseline": metrics["baseline"]}
+def build_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
+                 latency_samples: dict[str, list[float]]) -> tuple[str, str]:
+    """The Markdown summary (CI step summary, PR comment) and the HTML report with plots."""
+    return (gate_markdown(metrics, verdict),
+            html_report(metrics, verdict, prune_report, latency_samples))

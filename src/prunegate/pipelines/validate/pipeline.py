@@ -1,13 +1,15 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import gate, measure_stages
+from .nodes import build_report, measure_and_gate_stages
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
-        node(measure_stages,
-             inputs=["baseline_onnx", "pruned_model", "finetuned_model", "distilled_onnx",
-                     "quantized_onnx", "test", "params:validate"],
-             outputs="metrics", name="measure_stages"),
-        node(gate, inputs=["metrics", "params:gates"], outputs="gate_verdict", name="gate"),
+        node(measure_and_gate_stages,
+             inputs=["baseline_onnx", "baseline_model", "pruned_model", "finetuned_model",
+                     "distilled_model", "distilled_onnx", "quantized_onnx", "champion_onnx",
+                     "test", "params:validate", "params:gates"],
+             outputs=["metrics", "gate_verdict", "latency_samples"], name="measure_and_gate"),
+        node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "latency_samples"],
+             outputs=["gate_summary", "report_html"], name="build_report"),
     ], tags="validate")
