@@ -63,16 +63,23 @@ recipe_option = click.option("--recipe", default="mnist_mlp", show_default=True,
                              help="Recipe whose registered model and test split to use.")
 
 
+def _require_recipe(recipe: str) -> None:
+    from prunegate.errors import ConfigError
+
+    if not (Path("pipelines") / f"{recipe}.yml").is_file():
+        known = sorted(p.stem for p in Path("pipelines").glob("*.yml"))
+        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml. "
+                          f"Recipes: {', '.join(known)}.")
+
+
 def _context(recipe: str):
     """Kedro context of ``recipe``: its checked configs and its catalog; MLflow connected."""
     from kedro.framework.session import KedroSession
 
     from prunegate import registry
-    from prunegate.errors import ConfigError
     from prunegate.params import check_params
 
-    if not (Path("pipelines") / f"{recipe}.yml").is_file():
-        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    _require_recipe(recipe)
     session = KedroSession.create(env=recipe)
     context = session.load_context()
     configs = check_params(context.params)
@@ -93,10 +100,8 @@ def gate(recipe: str) -> None:
     """
     from kedro.framework.session import KedroSession
 
-    from prunegate.errors import ConfigError
 
-    if not (Path("pipelines") / f"{recipe}.yml").is_file():
-        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    _require_recipe(recipe)
     with KedroSession.create(env=recipe) as session:
         session.run(pipeline_names=["validate"])
 
@@ -111,11 +116,9 @@ def gate_audit(recipe: str, runs: int) -> None:
     Writes data/08_reporting/gate_audit.json (or data/<recipe>/…)."""
     from kedro.framework.session import KedroSession
 
-    from prunegate.errors import ConfigError
     from prunegate.evaluation.audit import run_gate_audit
 
-    if not (Path("pipelines") / f"{recipe}.yml").is_file():
-        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml.")
+    _require_recipe(recipe)
     catalog = KedroSession.create(env=recipe).load_context().catalog
     result = run_gate_audit(catalog.load("quantized_onnx"), catalog.load("baseline_onnx"),
                             catalog.load("test"), runs=runs)
