@@ -21,8 +21,8 @@ from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (
     CHAMPION,
-    _client,
     champion_version,
+    mlflow_client,
     read_stack,
     version_info,
     write_stack,
@@ -108,7 +108,7 @@ def promote(model_name: str, version: str, test: dict[str, np.ndarray] | None,
         # fault injection for the concurrency test: widen the read-then-move window
         time.sleep(float(os.environ.get("PRUNEGATE_PROMOTION_PAUSE_S", "0")))
         stack, entries = read_stack(model_name)
-        _client().set_registered_model_alias(model_name, CHAMPION, version)
+        mlflow_client().set_registered_model_alias(model_name, CHAMPION, version)
         write_stack(model_name, [*stack, version],
                     [*entries, {"to": version, "from": current, "why": reason, "at": time.time()}])
     log.info("promoted %s v%s to %s (was %s), verified %s", model_name, version, CHAMPION,
@@ -129,7 +129,7 @@ def rollback(model_name: str, test: dict[str, np.ndarray] | None) -> dict[str, A
                                    f"(champion v{current}, history {stack}).")
         previous = stack[-2]
         evidence = verify(model_name, previous, test)
-        _client().set_registered_model_alias(model_name, CHAMPION, previous)
+        mlflow_client().set_registered_model_alias(model_name, CHAMPION, previous)
         write_stack(model_name, stack[:-1],
                     [*entries, {"to": previous, "from": current, "why": "rollback",
                                 "at": time.time()}])

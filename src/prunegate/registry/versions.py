@@ -15,7 +15,8 @@ LOG_TAG = "champion.log"           # audit trail of every move: promote and roll
 KEEP = 20                          # entries kept in each; MLflow caps a tag at 5,000 characters
 
 
-def _client():
+def mlflow_client():
+    """The MLflow client for the tracking URI set by connect(); shared by the registry modules."""
     import mlflow
 
     return mlflow.MlflowClient()
@@ -34,10 +35,10 @@ def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -
         version = str(mlflow.register_model(model_uri, model_name, tags=tags).version)
     try:
         with tracking_errors(uri, f"aliasing {model_name} v{version}"):
-            _client().set_registered_model_alias(model_name, CHALLENGER, version)
+            mlflow_client().set_registered_model_alias(model_name, CHALLENGER, version)
     except TrackingError:
         try:
-            _client().delete_model_version(model_name, version)
+            mlflow_client().delete_model_version(model_name, version)
         except Exception:  # the store is gone: say so in the error the user sees
             log.error("could not remove half-registered %s v%s", model_name, version)
         raise
@@ -52,7 +53,7 @@ def champion_version(model_name: str) -> str | None:
 
     with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name}'s champion"):
         try:
-            return str(_client().get_model_version_by_alias(model_name, CHAMPION).version)
+            return str(mlflow_client().get_model_version_by_alias(model_name, CHAMPION).version)
         except MlflowException as error:
             if "RESOURCE_DOES_NOT_EXIST" in str(error.error_code) or "not found" in str(error):
                 return None
@@ -65,7 +66,7 @@ def version_info(model_name: str, version: str) -> dict[str, Any]:
 
     with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name} v{version}"):
         try:
-            v = _client().get_model_version(model_name, str(version))
+            v = mlflow_client().get_model_version(model_name, str(version))
         except MlflowException as error:
             raise DataError(f"{model_name} has no version {version}: see `prunegate registry "
                             "status` for the versions there are.") from error
@@ -75,12 +76,12 @@ def version_info(model_name: str, version: str) -> dict[str, Any]:
 
 def read_stack(model_name: str) -> tuple[list[str], list[dict[str, Any]]]:
     """The champion history stack and the audit log, from the registered model's tags."""
-    tags = _client().get_registered_model(model_name).tags
+    tags = mlflow_client().get_registered_model(model_name).tags
     return json.loads(tags.get(HISTORY_TAG, "[]")), json.loads(tags.get(LOG_TAG, "[]"))
 
 
 def write_stack(model_name: str, stack: list[str], entries: list[dict[str, Any]]) -> None:
-    client = _client()
+    client = mlflow_client()
     client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps(stack[-KEEP:]))
     client.set_registered_model_tag(model_name, LOG_TAG, json.dumps(entries[-KEEP:]))
 
@@ -92,7 +93,7 @@ def status(model_name: str) -> dict[str, Any]:
 
     with tracking_errors(mlflow.get_tracking_uri(), f"reading {model_name}"):
         try:
-            model = _client().get_registered_model(model_name)
+            model = mlflow_client().get_registered_model(model_name)
         except MlflowException as error:
             raise DataError(f"no registered model '{model_name}' at {mlflow.get_tracking_uri()}: "
                             "run a recipe first (make run).") from error
