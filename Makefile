@@ -15,7 +15,7 @@ export KEDRO_DISABLE_TELEMETRY  := true
 export DO_NOT_TRACK             := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test lint clean gate-audit
+.PHONY: help setup run test lint clean gate-audit regression
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -39,6 +39,10 @@ test: $(STAMP)  ## run the test suite
 
 gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
 	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)
+
+regression: $(STAMP)  ## the gate as pytest + JUnit XML: make regression CANDIDATE=models:/prunegate-mnist-mlp@challenger
+	@test -n "$(CANDIDATE)" || { echo "error: make regression needs CANDIDATE=<file.onnx | models:/<name>@<alias>>" >&2; exit 2; }
+	$(VENV)/bin/python -m pytest tests/regression -p no:cacheprovider --candidate "$(CANDIDATE)" --recipe $(RECIPE)
 
 lint: $(STAMP)  ## ruff
 	$(VENV)/bin/ruff check src tests

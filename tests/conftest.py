@@ -1,6 +1,7 @@
 """Shared fixtures: the real built-in digits, cut down so every test stays fast."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,37 @@ for key, value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "
 from prunegate.data import SplitConfig, load_mnist_sample, split_arrays  # noqa: E402
 from prunegate.models import build_model  # noqa: E402
 from prunegate.training import TrainConfig, fit  # noqa: E402
+
+REGRESSION = Path(__file__).parent / "regression"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("prunegate regression suite (tests/regression)")
+    group.addoption("--candidate", default=None, metavar="PATH|URI",
+                    help="the model the regression suite gates: an ONNX file, "
+                         "models:/<name>@<alias> or models:/<name>/<version>")
+    group.addoption("--recipe", default="mnist_mlp",
+                    help="recipe whose checks, target, baseline and champion to use "
+                         "(default: mnist_mlp)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """The regression suite runs only against a --candidate, and always leaves JUnit XML."""
+    asked = any(Path(str(arg).split("::")[0]).resolve().is_relative_to(REGRESSION)
+                for arg in config.args)
+    if asked and not config.getoption("--candidate"):
+        raise pytest.UsageError("tests/regression gates a model: pass --candidate <file.onnx | "
+                                "models:/<name>@challenger>.")
+    if asked and not config.option.xmlpath:
+        config.option.xmlpath = f"data/08_reporting/regression-{config.getoption('--recipe')}.xml"
+
+
+def pytest_ignore_collect(collection_path, config):
+    # `make test` (pytest tests) has no candidate: leave the regression suite out
+    if collection_path == REGRESSION and not config.getoption("--candidate"):
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 
 from prunegate.errors import GateFailed, PromotionRefused, find_prunegate_error
+from prunegate.project import recipe_context, require_recipe
 
 
 def clean_errors(func):
@@ -63,45 +64,36 @@ recipe_option = click.option("--recipe", default="mnist_mlp", show_default=True,
                              help="Recipe whose registered model and test split to use.")
 
 
-def _require_recipe(recipe: str) -> None:
-    from prunegate.errors import ConfigError
-
-    if not (Path("pipelines") / f"{recipe}.yml").is_file():
-        known = sorted(p.stem for p in Path("pipelines").glob("*.yml"))
-        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml. "
-                          f"Recipes: {', '.join(known)}.")
-
-
-def _context(recipe: str):
-    """Kedro context of ``recipe``: its checked configs and its catalog; MLflow connected."""
-    from kedro.framework.session import KedroSession
-
-    from prunegate import registry
-    from prunegate.params import check_params
-
-    _require_recipe(recipe)
-    session = KedroSession.create(env=recipe)
-    context = session.load_context()
-    configs = check_params(context.params)
-    registry.connect(configs["mlflow"])
-    return configs, context.catalog
-
-
 @cli.command()
 @recipe_option
+@click.option("--candidate", default=None, metavar="PATH|URI",
+              help="Gate this model instead (an ONNX file, models:/<name>@<alias> or "
+                   "models:/<name>/<version>): checks only, nothing registered or promoted.")
 @clean_errors
-def gate(recipe: str) -> None:
+def gate(recipe: str, candidate: str | None) -> None:
     """Re-measure and re-gate the latest artifacts of --recipe without retraining.
 
     Writes data/08_reporting/{metrics.json,gate.json,gate.md,report.html}, registers the
-    artifact as challenger and promotes it (verified) when it passes. Exit codes: 0 pass,
-    1 a gate check failed, 2 the gate could not be evaluated (missing artifacts, bad config,
+    artifact as challenger and promotes it (verified) when it passes. With --candidate it
+    gates that model against the recipe's baseline and champion and only prints the verdict
+    (the regression suite, tests/regression, makes the same call). Exit codes: 0 pass, 1 a
+    gate check failed, 2 the gate could not be evaluated (missing artifacts, bad config,
     unreachable tracking store).
     """
     from kedro.framework.session import KedroSession
 
+    from prunegate.errors import GateFailed
+    from prunegate.gates import failure_line
+    from prunegate.project import gate_candidate
+    from prunegate.report import summary_table
 
-    _require_recipe(recipe)
+    if candidate is not None:
+        metrics, verdict = gate_candidate(recipe, candidate)
+        click.echo(summary_table(metrics, verdict))
+        if not verdict["passed"]:
+            raise GateFailed(failure_line(verdict))
+        return
+    require_recipe(recipe)
     with KedroSession.create(env=recipe) as session:
         session.run(pipeline_names=["validate"])
 
@@ -114,14 +106,11 @@ def gate_audit(recipe: str, runs: int) -> None:
     """Measure the gate's own error rates on the recipe's latest artifacts: false alarms on
     the same candidate, and detections of injected accuracy, latency and size regressions.
     Writes data/08_reporting/gate_audit.json (or data/<recipe>/…)."""
-    from kedro.framework.session import KedroSession
-
     from prunegate.evaluation.audit import run_gate_audit
 
-    _require_recipe(recipe)
-    catalog = KedroSession.create(env=recipe).load_context().catalog
+    configs, catalog = recipe_context(recipe, connect=False)
     result = run_gate_audit(catalog.load("quantized_onnx"), catalog.load("baseline_onnx"),
-                            catalog.load("test"), runs=runs)
+                            catalog.load("test"), runs=runs, target=configs["target"])
     catalog.save("gate_audit", result)
     same, injected = result["same_candidate"], result["injected"]
     click.echo(f"{'scenario':<16} {'runs':>5} {'gate failed':>12}  goal")
@@ -147,7 +136,7 @@ def registry_status(recipe: str) -> None:
     """Champion and challenger, with their metrics and tags, and the champion history."""
     from prunegate import registry as reg
 
-    configs, _ = _context(recipe)
+    configs, _ = recipe_context(recipe)
     info = reg.status(configs["mlflow"].registered_model)
     click.echo(f"{info['model']}: " + ", ".join(f"{a} -> v{v}" for a, v in
                                                  sorted(info["aliases"].items())))
@@ -169,7 +158,7 @@ def registry_compare(a: str, b: str, recipe: str) -> None:
     """Tags and gate metrics of versions A and B side by side."""
     from prunegate import registry as reg
 
-    configs, _ = _context(recipe)
+    configs, _ = recipe_context(recipe)
     rows = reg.compare_versions(configs["mlflow"].registered_model, a, b)
     click.echo(f"{'tag':<28} {'v' + a:<24} {'v' + b:<24}")
     for key, va, vb in rows:
@@ -189,7 +178,7 @@ def promote(version: str, expect_champion: str | None, recipe: str) -> None:
     champion (compare-and-set)."""
     from prunegate import registry as reg
 
-    configs, catalog = _context(recipe)
+    configs, catalog = recipe_context(recipe)
     name = configs["mlflow"].registered_model
     if expect_champion is None:
         expected = reg.champion_version(name)
@@ -206,7 +195,7 @@ def rollback(recipe: str) -> None:
     """Move champion back to the previous champion (verified), recorded in the history."""
     from prunegate import registry as reg
 
-    configs, catalog = _context(recipe)
+    configs, catalog = recipe_context(recipe)
     result = reg.rollback(configs["mlflow"].registered_model, catalog.load("test"))
     click.echo(json.dumps(result))
 

@@ -24,11 +24,15 @@ from prunegate.errors import ConfigError
 from prunegate.evaluation import bootstrap
 
 HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
-                    "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall")
-LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "size_bytes", "size_compressed_bytes",
-                   "params", "nonzero_params", "macs")
+                    "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall",
+                    "kfold_accuracy_mean")
+LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "size_bytes",
+                   "size_compressed_bytes", "params", "nonzero_params", "macs",
+                   "kfold_accuracy_std")
 BASES = ("absolute", "relative_to_baseline", "relative_to_champion")
-LATENCY = {"latency_p50_ms": 50, "latency_p95_ms": 95}
+# measured for the candidate's recipe only (validate.kfold), so there is nothing to compare with
+ABSOLUTE_ONLY = ("kfold_accuracy_mean", "kfold_accuracy_std")
+LATENCY = {"latency_p50_ms": 50, "latency_p95_ms": 95, "latency_p99_ms": 99}
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,9 @@ class CheckSpec:
         choose(self.comparator, ["<=", ">="], "gates check comparator")
         choose(self.basis, BASES, "gates check basis")
         number(self.threshold, f"gates check '{self.metric}' threshold")
+        if self.metric in ABSOLUTE_ONLY and self.basis != "absolute":
+            raise ConfigError(f"gates check on '{self.metric}' must use basis: absolute (only "
+                              "the candidate's recipe is repeated on k folds).")
         if not self.name:
             # dots, not colons: the name becomes an MLflow tag key
             object.__setattr__(self, "name", f"{self.basis}.{self.metric}")
@@ -96,7 +103,8 @@ class Evidence:
 
     metrics: dict[str, Any]
     correct: np.ndarray | None = None      # per test sample: was the prediction right
-    latency_ms: np.ndarray | None = None   # per interleaved round: one batch-1 call
+    latency_ms: np.ndarray | None = None   # per interleaved round: one call at the gate batch
+    batch_latency_ms: dict[int, np.ndarray] = field(default_factory=dict)  # other batch sizes
 
 
 def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | None,
@@ -115,8 +123,10 @@ def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateCo
     row = {"name": spec.name, "metric": spec.metric, "basis": spec.basis,
            "comparator": spec.comparator, "threshold": float(spec.threshold)}
     if spec.basis == "relative_to_champion" and ref is None:
-        return {**row, "value": None, "interval": None, "decision": "skipped", "passed": True,
-                "note": "no champion yet (first run): check skipped"}
+        return _skipped(row, "no champion yet", "first run, nothing to compare with")
+    if spec.metric in ABSOLUTE_ONLY and spec.metric not in cand.metrics:
+        return _skipped(row, "no k-fold results", "they come from a recipe run with "
+                        "validate.kfold, not from a stand-alone gate")
     value, low, high = _value(spec, cand, ref, config)
     if not all(math.isfinite(v) for v in (value, low, high)):
         raise ConfigError(f"gate check '{spec.name}' cannot be evaluated: {spec.metric} is "
@@ -131,26 +141,33 @@ def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateCo
             "passed": decision == "pass", "note": note}
 
 
+def _skipped(row: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
+    return {**row, "value": None, "interval": None, "decision": "skipped", "passed": True,
+            "reason": reason, "note": f"{reason} ({detail}): check skipped"}
+
+
 def _value(spec: CheckSpec, cand: Evidence, ref: Evidence | None,
            config: GateConfig) -> tuple[float, float, float]:
     """The check's value and its interval (equal to the value where the metric is exact)."""
     m, kw = spec.metric, {"samples": config.bootstrap_samples, "level": config.confidence}
     if spec.basis == "absolute":
+        if m in LATENCY and cand.latency_ms is not None:
+            value = float(np.percentile(cand.latency_ms, LATENCY[m]))
+            return (value, *bootstrap.quantile_ci(cand.latency_ms, LATENCY[m], **kw))
         value = float(cand.metrics[m])
         if m == "accuracy" and cand.correct is not None:
             return (value, *bootstrap.accuracy_ci(cand.correct, **kw))
-        if m in LATENCY and cand.latency_ms is not None:
-            return (value, *bootstrap.quantile_ci(cand.latency_ms, LATENCY[m], **kw))
         return value, value, value
     if m in HIGHER_IS_BETTER:
         value = 100.0 * (float(ref.metrics[m]) - float(cand.metrics[m]))
         if m == "accuracy" and cand.correct is not None and ref.correct is not None:
             return (value, *bootstrap.paired_accuracy_drop_ci(ref.correct, cand.correct, **kw))
         return value, value, value
-    value = float(cand.metrics[m]) / float(ref.metrics[m])
     if m in LATENCY and cand.latency_ms is not None and ref.latency_ms is not None:
-        return (value, *bootstrap.paired_ratio_ci(ref.latency_ms, cand.latency_ms, LATENCY[m],
-                                                  **kw))
+        q = LATENCY[m]
+        value = float(np.percentile(cand.latency_ms, q) / np.percentile(ref.latency_ms, q))
+        return (value, *bootstrap.paired_ratio_ci(ref.latency_ms, cand.latency_ms, q, **kw))
+    value = float(cand.metrics[m]) / float(ref.metrics[m])
     return value, value, value
 
 
@@ -170,9 +187,10 @@ def failure_line(verdict: dict[str, Any]) -> str:
     """One line naming each failing check, its value and its threshold."""
     failed = [c for c in verdict["checks"] if not c["passed"]]
     if not failed:
-        skipped = sum(c["decision"] == "skipped" for c in verdict["checks"])
-        return (f"all {len(verdict['checks']) - skipped} gate checks passed"
-                + (f", {skipped} skipped (no champion yet)" if skipped else ""))
+        skipped = [c["reason"] for c in verdict["checks"] if c["decision"] == "skipped"]
+        return (f"all {len(verdict['checks']) - len(skipped)} gate checks passed"
+                + (f", {len(skipped)} skipped ({', '.join(sorted(set(skipped)))})"
+                   if skipped else ""))
     return "; ".join(
         f"{c['name']}: {c['metric']} = {c['value']:.4g}"
         + (f" [{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"

@@ -17,7 +17,7 @@ from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
 from prunegate.compression.export import export_onnx
-from prunegate.errors import DataError, GateFailed, PromotionRefused
+from prunegate.errors import GateFailed
 from prunegate.gates import failure_line
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
@@ -30,8 +30,8 @@ summary = logging.getLogger("prunegate.summary")
 # each stage's child run records the parameter sections that stage reads
 STAGE_PARAMS = {"ingest": ("data",), "train": ("model", "train"), "prune": ("prune",),
                 "finetune": ("finetune",), "distill": ("distill",), "quantize": ("quantize",),
-                "validate": ("validate", "gates")}
-REPORTS = ("prune_report", "quantize_report")
+                "validate": ("validate", "targets", "gates")}
+REPORTS = ("prune_report", "quantize_report", "kfold_report")
 
 
 class PrunegateHooks:
@@ -52,12 +52,8 @@ class PrunegateHooks:
         if "champion_onnx" in pipeline.inputs():
             catalog["champion_onnx"].remove()
             if self.champion_at_start is not None:
-                try:
-                    data = registry.fetch_verified(self.model_name, self.champion_at_start)
-                except PromotionRefused as error:  # nothing trustworthy to compare against
-                    raise DataError(f"the champion cannot serve as the gate's reference: {error} "
-                                    "Fix: `prunegate rollback`, or promote a verified version "
-                                    "with `prunegate promote --version N`.") from error
+                data = registry.fetch_for_gate(self.model_name, self.champion_at_start,
+                                               "champion")
                 catalog.save("champion_onnx", onnx.load_from_string(data))
 
     @hook_impl

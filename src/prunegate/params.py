@@ -13,7 +13,8 @@ from prunegate.compression.quantize import QuantizeConfig
 from prunegate.config import did_you_mean, from_dict, integer
 from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
-from prunegate.gates import GateConfig, gate_config
+from prunegate.evaluation.targets import select_target, target_profiles
+from prunegate.gates import ABSOLUTE_ONLY, GateConfig, gate_config
 from prunegate.models.zoo import ModelConfig
 from prunegate.registry import TrackingConfig
 from prunegate.training import TrainConfig
@@ -21,14 +22,22 @@ from prunegate.training import TrainConfig
 
 @dataclass
 class ValidateConfig:
-    latency_repeats: int = 3000
+    target: str = "cpu-1t"         # a profile of targets.yml: where latency is measured
+    latency_repeats: int = 3000    # rounds at the gate batch size
     latency_warmup: int = 50
-    threads: int = 1  # intra-op threads of the measuring session: the target's core count
+    report_repeats: int = 300      # rounds at the other batch sizes, which are reported only
+    kfold: int = 0                 # k >= 2 repeats fine-tune + distill on k folds; 0 is off
 
     def __post_init__(self) -> None:
+        if not isinstance(self.target, str):
+            raise ConfigError(f"'validate.target' must name a profile of targets.yml, got "
+                              f"{self.target!r}.")
         integer(self.latency_repeats, "validate.latency_repeats", low=10)
         integer(self.latency_warmup, "validate.latency_warmup", low=0)
-        integer(self.threads, "validate.threads", low=1)
+        integer(self.report_repeats, "validate.report_repeats", low=10)
+        integer(self.kfold, "validate.kfold")
+        if self.kfold == 1:
+            raise ConfigError("'validate.kfold' must be 0 (off) or at least 2 folds, got 1.")
 
 
 @dataclass
@@ -56,6 +65,7 @@ SECTIONS = {
     "quantize": lambda p: from_dict(QuantizeConfig, p, "quantize"),
     "validate": lambda p: from_dict(ValidateConfig, p, "validate"),
     "gates": gate_config,
+    "targets": target_profiles,
     "mlflow": lambda p: from_dict(TrackingConfig, p, "mlflow"),
 }
 TOP_LEVEL_SCALARS = ("recipe",)
@@ -74,6 +84,11 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
         if section is not None and not isinstance(section, dict):
             raise ConfigError(f"'{key}' must be a mapping, got {section!r}.")
         configs[key] = build(section)
+    configs["target"] = select_target(configs["targets"], configs["validate"].target)
+    kfold_checks = [s.name for s in configs["gates"].specs() if s.metric in ABSOLUTE_ONLY]
+    if kfold_checks and configs["validate"].kfold == 0:
+        raise ConfigError(f"gate check {kfold_checks[0]} needs k-fold results, but "
+                          "validate.kfold is 0 (off). Set validate.kfold to 2 or more.")
     return configs
 
 

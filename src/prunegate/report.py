@@ -57,7 +57,44 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
             lines.append(f"| {stage} | {m['accuracy']:.4f} | {m['size_bytes'] / 1024:.1f} | "
                          f"{m['size_compressed_bytes'] / 1024:.1f} | {m.get('macs', '—')} | "
                          f"{m['latency_p50_ms'] * 1000:.1f} | {m['latency_p95_ms'] * 1000:.1f} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _latency_table(metrics) + _kfold_lines(metrics)) + "\n"
+
+
+def _latency_table(metrics: dict[str, Any]) -> list[str]:
+    """Every stage at every batch size of the target, with the p95 ratio to the dense model."""
+    target = metrics.get("target")
+    if not target:
+        return []
+    lines = ["", f"Latency on target `{target.get('name', '?')}`: {target['runtime']} "
+             f"{target['provider']}, {target['intra_op_threads']} intra-op thread(s); the gate "
+             f"decides at batch {target['batch_sizes'][0]}.", "",
+             "| stage | batch | p50 ms | p95 ms | p99 ms | samples/s | p95 / dense [95% CI] "
+             "| p95 / champion [95% CI] |", "|---|---|---|---|---|---|---|---|"]
+    for stage in STAGES:
+        m = metrics["stages"].get(stage)
+        for batch, row in (m or {}).get("latency_by_batch", {}).items():
+            lines.append(f"| {stage} | {batch} | {row['p50_ms']:.4f} | {row['p95_ms']:.4f} | "
+                         f"{row['p99_ms']:.4f} | {row['throughput_per_s']:.0f} | "
+                         f"{_ratio(row, 'p95_ratio')} | {_ratio(row, 'p95_ratio_vs_champion')} |")
+    return lines
+
+
+def _ratio(row: dict[str, Any], key: str) -> str:
+    if key not in row:
+        return "—"
+    low, high = row[f"{key}_ci"]
+    return f"{row[key]:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def _kfold_lines(metrics: dict[str, Any]) -> list[str]:
+    kfold = metrics.get("kfold") or {}
+    if not kfold.get("k"):
+        return []
+    held, test = kfold["held_out_accuracy"], kfold["test_accuracy"]
+    return ["", f"k-fold stability ({kfold['k']} folds of fine-tune + distill): test accuracy "
+            f"{test['mean']:.4f} ± {test['std']:.4f} (mean ± std); held-out-fold accuracy "
+            f"{held['mean']:.4f} ± {held['std']:.4f}, optimistic because training saw those "
+            "samples before pruning."]
 
 
 def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],

@@ -27,4 +27,7 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "merge_strategy": {"parameters": "soft", "catalog": "soft", "globals": "soft"},
+    # targets.yml (hardware profiles) joins the parameters, so nodes get it as params:targets
+    "config_patterns": {"parameters": ["parameters*", "parameters*/**", "**/parameters*",
+                                       "targets*"]},
 }

@@ -33,8 +33,7 @@ class Project:
         return mlflow.MlflowClient(tracking_uri=self.uri)
 
 
-@pytest.fixture
-def project(tmp_path) -> Project:
+def make_project(tmp_path: Path) -> Project:
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(ROOT / name, tmp_path / name)
     for name in ("conf", "pipelines"):
@@ -44,3 +43,8 @@ def project(tmp_path) -> Project:
     for layer in ("01_raw", "05_model_input", "06_models", "08_reporting"):
         (tmp_path / "data" / layer).mkdir(parents=True)
     return Project(tmp_path)
+
+
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return make_project(tmp_path)

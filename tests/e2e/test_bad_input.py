@@ -11,6 +11,7 @@ pytestmark = pytest.mark.e2e
     ("model.name=resnet", "error: unknown model.name 'resnet'"),
     ("prune.sparsity=1.0", "error: 'prune.sparsity' must be < 1.0, got 1.0."),
     ("prune.sparsty=0.5", "error: unknown key 'prune.sparsty' (did you mean 'sparsity'?)"),
+    ("validate.target=cpu-8t", "error: unknown validate.target 'cpu-8t'"),
 ])
 def test_bad_config_fails_before_any_work(project, params, message):
     result = project.run("--config", "pipelines/mnist_mlp.yml", "--params", f"{TINY},{params}")

@@ -8,6 +8,7 @@ from prunegate.evaluation.latency import make_session, measure_interleaved
 from prunegate.evaluation.measure import measure_models
 from prunegate.evaluation.metrics import classification_metrics
 from prunegate.evaluation.size import onnx_size
+from prunegate.evaluation.targets import TargetProfile
 from prunegate.models import build_model
 
 
@@ -52,13 +53,14 @@ def test_interleaved_latency_orders_a_big_and_a_small_model():
 
 def test_measure_models_rejects_empty_or_mismatched_test_data(splits):
     model = export_onnx(build_model("lenet_300_100"), (1, 28, 28))
+    on = TargetProfile()
+    empty = {"x": np.zeros((0, 1, 28, 28), np.float32), "y": np.zeros(0, np.int64)}
     with pytest.raises(DataError, match="non-empty"):
-        measure_models({"m": model}, {"x": np.zeros((0, 1, 28, 28), np.float32),
-                                      "y": np.zeros(0, np.int64)})
+        measure_models({"m": model}, empty, on)
+    small = {"x": np.zeros((5, 1, 14, 14), np.float32), "y": np.zeros(5, np.int64)}
     with pytest.raises(DataError, match="do not match"):
-        measure_models({"m": model}, {"x": np.zeros((5, 1, 14, 14), np.float32),
-                                      "y": np.zeros(5, np.int64)})
+        measure_models({"m": model}, small, on)
     bad = splits[2]["x"][:5].copy()
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(DataError, match="NaN"):
-        measure_models({"m": model}, {"x": bad, "y": splits[2]["y"][:5]})
+        measure_models({"m": model}, {"x": bad, "y": splits[2]["y"][:5]}, on)

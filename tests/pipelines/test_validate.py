@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from prunegate.compression.export import export_onnx
@@ -5,16 +6,24 @@ from prunegate.errors import ConfigError
 from prunegate.pipelines.validate import create_pipeline
 from prunegate.pipelines.validate.nodes import measure_and_gate_stages
 
-from .conftest import run_pipeline
+from .conftest import TINY_TRAIN, run_pipeline
 
 STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized")
-FAST = {"latency_repeats": 60, "latency_warmup": 2}
+FAST = {"latency_repeats": 60, "latency_warmup": 2, "report_repeats": 20, "target": "t"}
+TARGETS = {"t": {"intra_op_threads": 1, "batch_sizes": [1, 32]}}
+OFF = {"k": 0}
 
 
 def test_node_rejects_a_wrongly_typed_threshold_before_measuring(baseline, pruned, splits):
     with pytest.raises(ConfigError, match="gates.max_size_ratio"):
         measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None,
-                                splits[2], FAST, {"max_size_ratio": "small"})
+                                splits[2], OFF, FAST, TARGETS, {"max_size_ratio": "small"})
+
+
+def test_node_rejects_an_unknown_target_with_the_known_ones(baseline, pruned, splits):
+    with pytest.raises(ConfigError, match="unknown validate.target 'gpu'.*Choose one of: t"):
+        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None,
+                                splits[2], OFF, {**FAST, "target": "gpu"}, TARGETS, {})
 
 
 def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, splits):
@@ -22,7 +31,9 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
     inputs = {"baseline_onnx": onnx_model, "baseline_model": baseline, "pruned_model": pruned,
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
-              "test": splits[2], "params:validate": FAST,
+              "test": splits[2], "train": splits[0], "params:validate": FAST,
+              "params:targets": TARGETS, "params:finetune": TINY_TRAIN,
+              "params:distill": {"training": TINY_TRAIN},
               "prune_report": {"method": "unstructured", "sparsity": 0.8, "layers": {
                   "fc": {"before": {"params": 100, "sparsity": 0.0},
                          "after": {"params": 100, "sparsity": 0.8}}}},
@@ -36,6 +47,20 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
                 "size_compressed_bytes", "params", "nonzero_params", "macs", "latency_p50_ms",
                 "latency_p95_ms", "latency_p99_ms", "accuracy_ci", "accuracy_drop_pp_ci"} <= set(m)
         assert sum(map(sum, m["confusion_matrix"])) == len(splits[2]["y"])
+        # every batch size of the target profile, each with its own rounds and ratio
+        assert set(m["latency_by_batch"]) == {"1", "32"}
+        assert m["latency_by_batch"]["1"]["rounds"] == 60
+        assert m["latency_by_batch"]["32"]["rounds"] == 20
+        assert m["latency_by_batch"]["1"]["p95_ms"] == m["latency_p95_ms"]
+        b32 = m["latency_by_batch"]["32"]
+        assert b32["throughput_per_s"] == pytest.approx(32_000 / b32["mean_ms"])
+        assert b32["p50_ms"] <= b32["p95_ms"] <= b32["p99_ms"]
+    # a batch of 32 costs the dense MLP more than a batch of 1
+    dense = stages["baseline"]["latency_by_batch"]
+    assert dense["32"]["p50_ms"] > dense["1"]["p50_ms"]
+    assert dense["1"]["p95_ratio"] == 1.0
+    assert out["metrics"]["target"]["name"] == "t"
+    assert out["kfold_report"] == {"k": 0, "note": "off (validate.kfold: 0)"}
     assert stages["pruned"]["nonzero_params"] < 0.3 * stages["baseline"]["nonzero_params"]
     # 784·300 + 300·100 + 100·10 multiply-adds, plus 410 bias adds and 400 ReLUs, as
     # Torch-Pruning counts them
@@ -53,3 +78,33 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
     champion_run = run_pipeline(create_pipeline(), {**inputs, "champion_onnx": onnx_model})
     assert "champion" in champion_run["metrics"]["stages"]
     assert champion_run["gate_verdict"]["champion"] == "champion"
+
+
+def test_kfold_stability_repeats_finetune_and_distill_per_fold_and_can_be_gated(
+        baseline, pruned, splits):
+    onnx_model = export_onnx(baseline.model, (1, 28, 28))
+    inputs = {"baseline_onnx": onnx_model, "baseline_model": baseline, "pruned_model": pruned,
+              "finetuned_model": pruned, "distilled_model": baseline,
+              "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
+              "test": splits[2], "train": splits[0], "params:validate": {**FAST, "kfold": 3},
+              "params:targets": TARGETS, "params:finetune": TINY_TRAIN,
+              "params:distill": {"training": TINY_TRAIN},
+              "prune_report": {"method": "unstructured", "sparsity": 0.8, "layers": {}},
+              "params:gates": {"max_size_ratio": None, "max_latency_ratio": None, "checks": [
+                  {"metric": "kfold_accuracy_std", "comparator": "<=", "threshold": 0.0}]}}
+    out = run_pipeline(create_pipeline(), inputs)
+    kfold = out["kfold_report"]
+    assert kfold["k"] == 3 and [f["fold"] for f in kfold["folds"]] == [1, 2, 3]
+    n = len(splits[0]["y"])
+    assert sum(f["held_out_rows"] for f in kfold["folds"]) == n
+    assert all(f["train_rows"] + f["held_out_rows"] == n for f in kfold["folds"])
+    accs = [f["test_accuracy"] for f in kfold["folds"]]
+    assert kfold["test_accuracy"]["mean"] == pytest.approx(np.mean(accs))
+    assert kfold["test_accuracy"]["std"] == pytest.approx(np.std(accs, ddof=1))
+    # three folds on different data do not agree to the last sample, so a zero-spread budget
+    # fails, and the check reads exactly the reported std
+    assert kfold["test_accuracy"]["std"] > 0
+    check = out["gate_verdict"]["checks"][-1]
+    assert check["name"] == "absolute.kfold_accuracy_std" and check["decision"] == "fail"
+    assert check["value"] == pytest.approx(kfold["test_accuracy"]["std"])
+    assert "k-fold stability (3 folds" in out["gate_summary"]

@@ -1,15 +1,18 @@
 """Knowledge distillation (Hinton et al. 2015): the student learns the teacher's soft outputs."""
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from prunegate.config import choose, number
+from prunegate.models import Checkpoint, build_model
 from prunegate.models.zoo import ZOO
-from prunegate.training import LossFn
+from prunegate.training import LossFn, TrainConfig, fit, seed_everything
 
 
 @dataclass
@@ -49,3 +52,19 @@ def kd_loss_fn(teacher: nn.Module, config: DistillConfig) -> LossFn:
         return kd_loss(student(x), teacher_logits, y, config.temperature, config.alpha)
 
     return loss
+
+
+def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.ndarray],
+            val: dict[str, np.ndarray], config: DistillConfig,
+            training: TrainConfig) -> tuple[Checkpoint, dict[str, list[float]]]:
+    """Student "pruned": a copy of the fine-tuned model learns from the dense baseline, masks
+    held. A zoo name: that architecture, freshly built, learns from the fine-tuned model."""
+    if config.student == "pruned":
+        student, teacher, masks = copy.deepcopy(finetuned.model), baseline.model, finetuned.masks
+    else:
+        seed_everything(training.seed)
+        student = build_model(config.student, **config.student_kwargs)
+        teacher, masks = finetuned.model, {}
+    history = fit(student, train, val, training, loss_fn=kd_loss_fn(teacher, config),
+                  masks=masks, desc="distill")
+    return Checkpoint(student, masks), history

@@ -13,14 +13,16 @@ Each run re-measures latency from scratch, so the results include this machine's
 """
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from prunegate.evaluation.latency import make_session, measure_interleaved
-from prunegate.evaluation.measure import measure_and_gate
+from prunegate.evaluation.latency import measure_interleaved
+from prunegate.evaluation.measure import batch_of, measure_and_gate
+from prunegate.evaluation.targets import TargetProfile
 from prunegate.gates import GateConfig
 
 log = logging.getLogger(__name__)
@@ -65,37 +67,41 @@ def bigger(model: onnx.ModelProto, fraction: float = 0.10) -> onnx.ModelProto:
     return out
 
 
-def calibrate_slower(model: onnx.ModelProto, x: np.ndarray, target: float = 1.25) -> int:
-    """Layers of Softmax→Log needed to make ``model`` ``target``× slower on this machine."""
+def calibrate_slower(model: onnx.ModelProto, x: np.ndarray, on: TargetProfile,
+                     slowdown: float = 1.25) -> int:
+    """Layers of Softmax→Log needed to make ``model`` ``slowdown``× slower on this target."""
     for layers in (1, 2, 4, 8, 16, 32, 64):
-        sessions = {"a": make_session(model.SerializeToString()),
-                    "b": make_session(slower(model, layers).SerializeToString())}
+        sessions = {"a": on.session(model.SerializeToString()),
+                    "b": on.session(slower(model, layers).SerializeToString())}
         timings = measure_interleaved(sessions, x, repeats=400)
         ratio = timings["b"].p50_ms / timings["a"].p50_ms
-        if ratio >= target + 0.05:  # a margin, so the regression is at least 25% in the audit
+        if ratio >= slowdown + 0.05:  # a margin, so the regression is at least 25% in the audit
             log.info("latency injection: %d extra layers -> %.2fx", layers, ratio)
             return layers
     return 64
 
 
 def run_gate_audit(candidate: onnx.ModelProto, baseline: onnx.ModelProto,
-                   test: dict[str, np.ndarray], runs: int = 20,
-                   repeats: int = 3000) -> dict[str, Any]:
-    """``{"same_candidate": {runs, false_failures}, "injected": {kind: {runs, caught}}}``."""
+                   test: dict[str, np.ndarray], runs: int = 20, repeats: int = 3000,
+                   target: TargetProfile | None = None) -> dict[str, Any]:
+    """``{"same_candidate": {runs, false_failures}, "injected": {kind: {runs, caught}}}``,
+    measured at the target's gate batch size (the only one the gate decides on)."""
     gate = GateConfig(**AUDIT_GATE)
-    layers = calibrate_slower(candidate, test["x"][:1])
+    target = TargetProfile(**{**asdict(target or TargetProfile()),
+                              "batch_sizes": [(target or TargetProfile()).gate_batch]})
+    layers = calibrate_slower(candidate, batch_of(test["x"], target.gate_batch), target)
     variants = {"same_candidate": candidate, "accuracy": candidate,
                 "latency": slower(candidate, layers), "size": bigger(candidate)}
     results: dict[str, Any] = {"same_candidate": {"runs": runs, "false_failures": 0},
                                "injected": {}, "gate": AUDIT_GATE["checks"],
-                               "latency_layers": layers}
+                               "latency_layers": layers, "target": asdict(target)}
     for kind, model in variants.items():
         failures = 0
         for _ in range(runs):
             models = {"baseline": baseline, "champion": candidate, "quantized": model}
             evidence_hook = _flip_one_percent if kind == "accuracy" else None
-            _, verdict, _ = measure_and_gate(models, test, gate, repeats=repeats, warmup=20,
-                                             evidence_hook=evidence_hook)
+            _, verdict, _ = measure_and_gate(models, test, gate, target, repeats=repeats,
+                                             warmup=20, evidence_hook=evidence_hook)
             failures += not verdict["passed"]
         if kind == "same_candidate":
             results["same_candidate"]["false_failures"] = failures

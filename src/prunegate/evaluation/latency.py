@@ -20,13 +20,14 @@ class LatencyStats:
     samples_ms: tuple[float, ...]
 
 
-def make_session(model_bytes: bytes, threads: int = 1) -> ort.InferenceSession:
+def make_session(model_bytes: bytes, threads: int = 1, inter_op_threads: int = 1,
+                 provider: str = "CPUExecutionProvider") -> ort.InferenceSession:
     """One-thread CPU session by default: the deployment target is one core of a shared box."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
+    options.inter_op_num_threads = inter_op_threads
     options.log_severity_level = 3
-    return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model_bytes, options, providers=[provider])
 
 
 def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray,

@@ -5,6 +5,7 @@ interval straddles the threshold), more interleaved rounds are added, up to the 
 """
 
 import logging
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -12,9 +13,10 @@ import onnx
 
 from prunegate.errors import DataError
 from prunegate.evaluation import bootstrap
-from prunegate.evaluation.latency import make_session, measure_interleaved
+from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import classification_metrics, predict_onnx
 from prunegate.evaluation.size import onnx_size
+from prunegate.evaluation.targets import TargetProfile
 from prunegate.gates import Evidence, GateConfig, evaluate_gate, remeasurable
 
 log = logging.getLogger(__name__)
@@ -33,34 +35,54 @@ def check_test_split(test: dict[str, np.ndarray], model: onnx.ModelProto) -> Non
                         "the data and the model do not match.")
 
 
+def batch_of(x: np.ndarray, size: int) -> np.ndarray:
+    """``size`` test inputs (cycled when the split is smaller): the batch a latency call sends."""
+    return np.ascontiguousarray(np.resize(x, (size, *x.shape[1:])))
+
+
 def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarray],
-                   repeats: int = 500, warmup: int = 50, threads: int = 1
-                   ) -> tuple[dict[str, dict], dict[str, Evidence], dict]:
-    """Per model: quality, sizes, latency; plus the raw evidence and the sessions behind them."""
+                   target: TargetProfile, repeats: int = 500, warmup: int = 50,
+                   report_repeats: int = 300) -> tuple[dict[str, dict], dict[str, Evidence], dict]:
+    """Per model: quality, sizes and latency on ``target``; plus the raw evidence and the
+    sessions behind them. The gate batch gets ``repeats`` rounds, the other batch sizes
+    ``report_repeats`` (they are reported, not gated)."""
     for model in models.values():
         check_test_split(test, model)
-    sessions = {name: make_session(m.SerializeToString(), threads) for name, m in models.items()}
-    timings = measure_interleaved(sessions, test["x"][:1], warmup=warmup, repeats=repeats)
+    sessions = {name: target.session(m.SerializeToString()) for name, m in models.items()}
+    timings = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch),
+                                  warmup=warmup, repeats=repeats)
+    others = {size: measure_interleaved(sessions, batch_of(test["x"], size),
+                                        warmup=min(warmup, 10), repeats=report_repeats)
+              for size in target.batch_sizes[1:]}
     labels = sorted(set(test["y"].tolist()))
     results, evidence = {}, {}
     for name, model in models.items():
         predicted = predict_onnx(sessions[name], test["x"])
         results[name] = {**classification_metrics(test["y"], predicted, labels),
-                         **onnx_size(model)}
+                         **onnx_size(model), "latency_by_batch": {}}
         evidence[name] = Evidence(results[name], predicted == test["y"],
-                                  np.asarray(timings[name].samples_ms))
-        _latency_summary(results[name], evidence[name].latency_ms)
+                                  np.asarray(timings[name].samples_ms),
+                                  {size: np.asarray(t[name].samples_ms)
+                                   for size, t in others.items()})
     return results, evidence, sessions
 
 
 def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarray],
-                     gates: GateConfig, repeats: int = 3000, warmup: int = 50, threads: int = 1,
+                     gates: GateConfig, target: TargetProfile | None = None,
+                     repeats: int = 3000, warmup: int = 50, report_repeats: int = 300,
                      candidate: str = "quantized", baseline: str = "baseline",
-                     champion: str = "champion", evidence_hook=None
-                     ) -> tuple[dict, dict, dict[str, list[float]]]:
-    """metrics.json content, the gate's verdict and the latency samples behind it; latency is
-    re-measured while a latency check is undecided."""
-    results, evidence, sessions = measure_models(models, test, repeats, warmup, threads)
+                     champion: str = "champion", candidate_metrics: dict | None = None,
+                     evidence_hook=None) -> tuple[dict, dict, dict[str, list[float]]]:
+    """metrics.json content, the gate's verdict and the gate-batch latency samples behind it.
+
+    The one function every gate goes through (the validate stage, ``prunegate gate``, the
+    regression suite and the audit), so all of them decide alike. Latency is re-measured while
+    a latency check is undecided, up to the gate's budget. ``candidate_metrics`` adds figures
+    measured elsewhere (k-fold stability) to the candidate's, so checks can use them."""
+    target = target or TargetProfile(batch_sizes=[1])
+    results, evidence, sessions = measure_models(models, test, target, repeats, warmup,
+                                                 report_repeats)
+    results[candidate] |= candidate_metrics or {}
     if evidence_hook is not None:  # the gate audit injects a known regression here
         evidence_hook(evidence)
     attempt = 0
@@ -72,36 +94,57 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
         attempt += 1
         log.info("latency undecided for %s: re-measuring (%d/%d)", verdict["undecided"], attempt,
                  gates.remeasure_budget)
-        more = measure_interleaved(sessions, test["x"][:1], warmup=5, repeats=repeats)
+        more = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch), warmup=5,
+                                   repeats=repeats)
         for name, ev in evidence.items():
             ev.latency_ms = np.concatenate([ev.latency_ms, more[name].samples_ms])
-            _latency_summary(results[name], ev.latency_ms)
     verdict = evaluate_gate(evidence[candidate], evidence[baseline], evidence.get(champion),
                             gates)
     verdict |= {"candidate": candidate, "baseline": baseline, "remeasured": attempt,
                 "champion": champion if champion in evidence else None}
+    references = {"": evidence[baseline], "_vs_champion": evidence.get(champion)}
     for name in results:
-        _intervals(results[name], evidence[name], evidence[baseline], gates)
+        _latency(results[name], evidence[name], references, target, gates)
+        _accuracy_intervals(results[name], evidence[name], evidence[baseline], gates)
         log.info("%-10s accuracy %.4f  %8d bytes  p95 %.4f ms", name, results[name]["accuracy"],
                  results[name]["size_bytes"], results[name]["latency_p95_ms"])
     samples = {name: ev.latency_ms.tolist() for name, ev in evidence.items()}
-    return {"stages": results, "candidate": candidate, "baseline": baseline}, verdict, samples
+    return ({"stages": results, "candidate": candidate, "baseline": baseline,
+             "target": asdict(target)}, verdict, samples)
 
 
-def _latency_summary(metrics: dict[str, Any], samples: np.ndarray) -> None:
-    p50, p95, p99 = np.percentile(samples, [50, 95, 99])
-    metrics |= {"latency_p50_ms": float(p50), "latency_p95_ms": float(p95),
-                "latency_p99_ms": float(p99), "latency_mean_ms": float(samples.mean()),
-                "throughput_per_s": float(1000.0 / samples.mean()),
-                "latency_rounds": int(len(samples))}
+def _latency(metrics: dict[str, Any], ev: Evidence, references: dict[str, Evidence | None],
+             target: TargetProfile, gates: GateConfig) -> None:
+    """Per batch size: p50/p95/p99, throughput and the p95 ratio (with its paired interval) to
+    each reference; the gate batch's figures are also the flat ``latency_*`` keys gates use."""
+    kw = {"samples": gates.bootstrap_samples, "level": gates.confidence}
+    for size in target.batch_sizes:
+        samples = ev.latency_ms if size == target.gate_batch else ev.batch_latency_ms[size]
+        p50, p95, p99 = np.percentile(samples, [50, 95, 99])
+        row = {"p50_ms": float(p50), "p95_ms": float(p95), "p99_ms": float(p99),
+               "mean_ms": float(samples.mean()),
+               "throughput_per_s": float(size * 1000.0 / samples.mean()),
+               "rounds": int(len(samples))}
+        for suffix, ref in references.items():
+            if ref is None:
+                continue
+            ref_samples = ref.latency_ms if size == target.gate_batch else \
+                ref.batch_latency_ms[size]
+            row[f"p95_ratio{suffix}"] = float(p95 / np.percentile(ref_samples, 95))
+            row[f"p95_ratio{suffix}_ci"] = list(bootstrap.paired_ratio_ci(ref_samples, samples,
+                                                                          95, **kw))
+        metrics["latency_by_batch"][str(size)] = row
+    gate_row = metrics["latency_by_batch"][str(target.gate_batch)]
+    metrics |= {f"latency_{key}": value for key, value in gate_row.items()
+                if key.endswith("_ms") or key.startswith("p95_ratio")}
+    metrics |= {"throughput_per_s": gate_row["throughput_per_s"],
+                "latency_rounds": gate_row["rounds"], "latency_batch": target.gate_batch}
 
 
-def _intervals(metrics: dict[str, Any], ev: Evidence, base: Evidence, gates: GateConfig) -> None:
+def _accuracy_intervals(metrics: dict[str, Any], ev: Evidence, base: Evidence,
+                        gates: GateConfig) -> None:
     kw = {"samples": gates.bootstrap_samples, "level": gates.confidence}
     metrics["accuracy_ci"] = list(bootstrap.accuracy_ci(ev.correct, **kw))
     metrics["accuracy_drop_pp"] = 100.0 * (base.metrics["accuracy"] - metrics["accuracy"])
     metrics["accuracy_drop_pp_ci"] = list(bootstrap.paired_accuracy_drop_ci(
         base.correct, ev.correct, **kw))
-    metrics["latency_p95_ratio"] = metrics["latency_p95_ms"] / base.metrics["latency_p95_ms"]
-    metrics["latency_p95_ratio_ci"] = list(bootstrap.paired_ratio_ci(
-        base.latency_ms, ev.latency_ms, 95, **kw))

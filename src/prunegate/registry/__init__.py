@@ -3,7 +3,7 @@
 Promotion means moving the ``champion`` alias; MLflow's deprecated stages are never used.
 """
 
-from prunegate.registry.promotion import fetch_verified, promote, rollback
+from prunegate.registry.promotion import fetch_for_gate, fetch_verified, promote, rollback
 from prunegate.registry.tracking import RunTracker, TrackingConfig, connect, flatten
 from prunegate.registry.versions import (
     CHALLENGER,
@@ -11,9 +11,10 @@ from prunegate.registry.versions import (
     champion_version,
     compare_versions,
     register_deployable,
+    resolve_model_uri,
     status,
 )
 
 __all__ = ["CHALLENGER", "CHAMPION", "RunTracker", "TrackingConfig", "champion_version",
-           "compare_versions", "connect", "fetch_verified", "flatten", "promote",
-           "register_deployable", "rollback", "status"]
+           "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
+           "promote", "register_deployable", "resolve_model_uri", "rollback", "status"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from prunegate.errors import PromotionRefused
+from prunegate.errors import DataError, PromotionRefused
 from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (
@@ -62,6 +62,19 @@ def fetch_verified(model_name: str, version: str) -> bytes:
                                f"{sha[:12]}…, validated was {tags['artifact.sha256'][:12]}…. "
                                "Refused; re-run the recipe to validate a new version.")
     return data
+
+
+def fetch_for_gate(model_name: str, version: str, role: str) -> bytes:
+    """A registered version's verified bytes as a gate input; an unverifiable one means the gate
+    cannot be evaluated (exit 2), not that it failed."""
+    try:
+        return fetch_verified(model_name, version)
+    except PromotionRefused as error:
+        fix = ("Fix: `prunegate rollback`, or promote a verified version with `prunegate "
+               "promote --version N`." if role == "champion" else
+               "Fix: gate a version a prunegate run registered and nobody changed since.")
+        raise DataError(f"{model_name} v{version} cannot serve as the gate's {role}: {error} "
+                        f"{fix}") from error
 
 
 def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) -> dict[str, Any]:

@@ -60,6 +60,27 @@ def champion_version(model_name: str) -> str | None:
             raise
 
 
+def resolve_model_uri(uri: str) -> tuple[str, str]:
+    """``models:/<name>@<alias>`` or ``models:/<name>/<version>`` -> (name, version)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    ref = uri.removeprefix("models:/")
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        with tracking_errors(mlflow.get_tracking_uri(), f"resolving {uri}"):
+            try:
+                return name, str(mlflow_client().get_model_version_by_alias(name, alias).version)
+            except MlflowException as error:
+                raise DataError(f"{uri}: {name} has no alias '{alias}'. See `prunegate registry "
+                                "status` for its aliases and versions.") from error
+    name, _, version = ref.rpartition("/")
+    if not name or not version.isdigit():
+        raise DataError(f"'{uri}' is not a model URI: use models:/<name>@<alias> or "
+                        "models:/<name>/<version>.")
+    return name, version_info(name, version)["version"]
+
+
 def version_info(model_name: str, version: str) -> dict[str, Any]:
     import mlflow
     from mlflow.exceptions import MlflowException

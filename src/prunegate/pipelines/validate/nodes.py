@@ -10,23 +10,43 @@ from prunegate.compression.export import export_onnx
 from prunegate.config import from_dict
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.evaluation.size import count_macs
+from prunegate.evaluation.stability import kfold_stability
+from prunegate.evaluation.targets import select_target, target_profiles
 from prunegate.gates import gate_config
 from prunegate.models import Checkpoint
-from prunegate.params import ValidateConfig
+from prunegate.params import ValidateConfig, distill_config
 from prunegate.report import gate_markdown, html_report
+from prunegate.training import TrainConfig
 
 log = logging.getLogger(__name__)
+
+
+def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
+                           train: dict[str, np.ndarray], test: dict[str, np.ndarray],
+                           finetune: dict[str, Any], distill: dict[str, Any],
+                           params: dict[str, Any]) -> dict[str, Any]:
+    """Fine-tune + distill repeated on validate.kfold folds; a note only when it is off."""
+    k = from_dict(ValidateConfig, params, "validate").kfold
+    if k == 0:
+        return {"k": 0, "note": "off (validate.kfold: 0)"}
+    config = distill_config(distill)
+    return kfold_stability(pruned, baseline, train, test, k,
+                           from_dict(TrainConfig, finetune, "finetune"), config.kd,
+                           config.training)
 
 
 def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoint,
                             pruned: Checkpoint, finetuned: Checkpoint, distilled: Checkpoint,
                             distilled_onnx: onnx.ModelProto, quantized: onnx.ModelProto,
                             champion: onnx.ModelProto | None, test: dict[str, np.ndarray],
-                            params: dict[str, Any], gates: dict[str, Any]
+                            kfold: dict[str, Any], params: dict[str, Any],
+                            targets: dict[str, Any], gates: dict[str, Any]
                             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]]]:
-    """Every stage as ONNX in ONNX Runtime, in one run, so their figures are comparable; the
-    champion (when there is one) is re-measured beside them, never read from stored numbers."""
+    """Every stage as ONNX in ONNX Runtime on the recipe's target profile, in one run, so their
+    figures are comparable; the champion (when there is one) is re-measured beside them, never
+    read from stored numbers."""
     config = from_dict(ValidateConfig, params, "validate")
+    target = select_target(target_profiles(targets), config.target)
     gate = gate_config(gates)  # a bad threshold fails before anything is measured
     shape = tuple(test["x"].shape[1:])
     models = {"baseline": baseline, "pruned": export_onnx(pruned.model, shape),
@@ -34,8 +54,13 @@ def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoin
               "quantized": quantized}
     if champion is not None:
         models["champion"] = champion
-    metrics, verdict, samples = measure_and_gate(models, test, gate, config.latency_repeats,
-                                                 config.latency_warmup, config.threads)
+    stability = ({"kfold_accuracy_mean": kfold["test_accuracy"]["mean"],
+                  "kfold_accuracy_std": kfold["test_accuracy"]["std"]} if kfold["k"] else {})
+    metrics, verdict, samples = measure_and_gate(
+        models, test, gate, target, config.latency_repeats, config.latency_warmup,
+        config.report_repeats, candidate_metrics=stability)
+    metrics["target"] = {"name": config.target, **metrics["target"]}
+    metrics["kfold"] = kfold
     macs = {"baseline": baseline_model, "pruned": pruned, "finetuned": finetuned,
             "distilled": distilled, "quantized": distilled}  # quantizing keeps the MAC count
     for stage, checkpoint in macs.items():

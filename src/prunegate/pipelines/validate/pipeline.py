@@ -1,14 +1,19 @@
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import build_report, measure_and_gate_stages
+from .nodes import build_report, kfold_stability_report, measure_and_gate_stages
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
+        node(kfold_stability_report,
+             inputs=["pruned_model", "baseline_model", "train", "test", "params:finetune",
+                     "params:distill", "params:validate"],
+             outputs="kfold_report", name="kfold_stability"),
         node(measure_and_gate_stages,
              inputs=["baseline_onnx", "baseline_model", "pruned_model", "finetuned_model",
                      "distilled_model", "distilled_onnx", "quantized_onnx", "champion_onnx",
-                     "test", "params:validate", "params:gates"],
+                     "test", "kfold_report", "params:validate", "params:targets",
+                     "params:gates"],
              outputs=["metrics", "gate_verdict", "latency_samples"], name="measure_and_gate"),
         node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "latency_samples"],
              outputs=["gate_summary", "report_html"], name="build_report"),

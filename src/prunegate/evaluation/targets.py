@@ -1,0 +1,69 @@
+"""Target hardware profiles: the runtime, provider, threads and batch sizes latency is timed on.
+
+``conf/base/targets.yml`` names the profiles and a recipe picks one with ``validate.target``. A
+self-hosted runner with other hardware adds its own profile (there, or in
+``conf/<recipe>/targets.yml``) and points its recipe at it. The gate's latency checks use the
+first batch size; the others are measured and reported beside it.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import onnxruntime as ort
+
+from prunegate.config import choose, from_dict, integer
+from prunegate.errors import ConfigError
+from prunegate.evaluation.latency import make_session
+
+RUNTIMES = ("onnxruntime",)
+
+
+@dataclass
+class TargetProfile:
+    runtime: str = "onnxruntime"
+    provider: str = "CPUExecutionProvider"
+    intra_op_threads: int = 1
+    inter_op_threads: int = 1
+    batch_sizes: list[int] = field(default_factory=lambda: [1, 32])
+
+    def __post_init__(self) -> None:
+        choose(self.runtime, RUNTIMES, "target runtime")
+        choose(self.provider, ort.get_all_providers(), "target provider")
+        integer(self.intra_op_threads, "intra_op_threads", low=1)
+        integer(self.inter_op_threads, "inter_op_threads", low=1)
+        if not isinstance(self.batch_sizes, list) or not self.batch_sizes:
+            raise ConfigError(f"'batch_sizes' must be a non-empty list, got {self.batch_sizes!r}.")
+        for size in self.batch_sizes:
+            integer(size, "batch_sizes entry", low=1)
+        if len(set(self.batch_sizes)) != len(self.batch_sizes):
+            raise ConfigError(f"'batch_sizes' repeats a size: {self.batch_sizes}.")
+
+    @property
+    def gate_batch(self) -> int:
+        return self.batch_sizes[0]
+
+    def session(self, model_bytes: bytes) -> ort.InferenceSession:
+        return make_session(model_bytes, self.intra_op_threads, self.inter_op_threads,
+                            self.provider)
+
+
+def target_profiles(params: dict[str, Any] | None) -> dict[str, TargetProfile]:
+    if params is None:
+        return {"cpu-1t": TargetProfile()}
+    if not isinstance(params, dict) or not params:
+        raise ConfigError(f"'targets' must map profile names to settings, got {params!r}.")
+    return {name: from_dict(TargetProfile, values, f"targets.{name}")
+            for name, values in params.items()}
+
+
+def select_target(profiles: dict[str, TargetProfile], name: str) -> TargetProfile:
+    """The recipe's profile; it must exist and its provider must be usable on this machine."""
+    choose(name, list(profiles), "validate.target")
+    profile = profiles[name]
+    available = ort.get_available_providers()
+    if profile.provider not in available:
+        raise ConfigError(f"target '{name}' needs {profile.provider}, which this ONNX Runtime "
+                          f"build does not have (it has: {', '.join(available)}). Run on the "
+                          "target machine with the matching onnxruntime package, or pick "
+                          "another validate.target.")
+    return profile

@@ -1,0 +1,87 @@
+"""The Kedro project seen from outside a run: a recipe's checked configs, its catalog, and the
+models a stand-alone gate needs. Used by the ``prunegate`` commands and the regression suite.
+
+This is an adapter, like the nodes: it loads things through Kedro and the registry and hands them
+to the same library function the validate stage calls, so every gate decides alike.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from prunegate.errors import ConfigError, DataError
+
+
+def require_recipe(recipe: str) -> None:
+    if not (Path("pipelines") / f"{recipe}.yml").is_file():
+        known = sorted(p.stem for p in Path("pipelines").glob("*.yml"))
+        raise ConfigError(f"unknown recipe '{recipe}': no file pipelines/{recipe}.yml. "
+                          f"Recipes: {', '.join(known)}.")
+
+
+def recipe_context(recipe: str, connect: bool = True) -> tuple[dict[str, Any], Any]:
+    """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from prunegate import registry
+    from prunegate.params import check_params
+
+    require_recipe(recipe)
+    bootstrap_project(Path.cwd())
+    context = KedroSession.create(env=recipe).load_context()
+    configs = check_params(context.params)
+    if connect:
+        registry.connect(configs["mlflow"])
+    return configs, context.catalog
+
+
+def load_candidate(source: str) -> onnx.ModelProto:
+    """An ONNX file, or a registered version (``models:/<name>@<alias>``, ``models:/<name>/<n>``)
+    whose bytes must still be the ones its run validated."""
+    from prunegate import registry
+
+    if source.startswith("models:/"):
+        name, version = registry.resolve_model_uri(source)
+        return onnx.load_from_string(registry.fetch_for_gate(name, version, "candidate"))
+    path = Path(source)
+    if not path.is_file():
+        raise DataError(f"candidate {source} does not exist: pass an ONNX file or a model URI "
+                        "such as models:/<name>@challenger.")
+    try:
+        model = onnx.load(str(path))
+        onnx.checker.check_model(model)
+    except Exception as error:
+        raise DataError(f"candidate {source} is not a valid ONNX model ({error}). Re-export it "
+                        "or re-run the recipe.") from error
+    return model
+
+
+def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Gate ``source`` with ``recipe``'s checks and target against its dense baseline and the
+    registry's champion, all measured now; nothing is registered or promoted."""
+    from prunegate import registry
+    from prunegate.evaluation.measure import measure_and_gate
+
+    configs, catalog = recipe_context(recipe)
+    models = {"baseline": _load(catalog, "baseline_onnx"), "candidate": load_candidate(source)}
+    name = configs["mlflow"].registered_model
+    champion = registry.champion_version(name)
+    if champion is not None:
+        models["champion"] = onnx.load_from_string(
+            registry.fetch_for_gate(name, champion, "champion"))
+    validate = configs["validate"]  # k-fold checks are skipped: they need a recipe run
+    metrics, verdict, _ = measure_and_gate(
+        models, _load(catalog, "test"), configs["gates"], configs["target"],
+        validate.latency_repeats, validate.latency_warmup, validate.report_repeats,
+        candidate="candidate")
+    return metrics, verdict
+
+
+def _load(catalog, name: str):
+    try:
+        return catalog.load(name)
+    except Exception as error:
+        raise DataError(f"the gate needs '{name}', which cannot be loaded ({error}). Run the "
+                        "recipe first: make run.") from error

@@ -1,0 +1,97 @@
+"""tests/regression as CI runs it: one JUnit test case per gate check, the same decisions as
+``prunegate gate --candidate``, on a real run's artifacts and registry."""
+
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, TINY, make_project
+
+pytestmark = pytest.mark.e2e
+PRUNEGATE = Path(sys.executable).with_name("prunegate")
+# the tiny run is not a good model: loosen the accuracy and latency budgets, keep size strict
+LOOSE = {"min_accuracy": 0.5, "max_accuracy_drop_pp": 20, "max_latency_ratio": 3.0}
+CHECKS = ["min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms", "max_latency_ratio",
+          "max_size_ratio", "no_worse_than_champion", "per_class_recall_floor"]
+
+
+def run(project, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": project.uri}
+    return subprocess.run(list(args), cwd=project.path, env=env, text=True,
+                          capture_output=True, timeout=300)
+
+
+def suite(project, candidate: str, xml: str) -> tuple[subprocess.CompletedProcess, dict]:
+    done = run(project, sys.executable, "-m", "pytest", "tests/regression", "-p",
+               "no:cacheprovider", "--candidate", candidate, f"--junitxml={xml}")
+    cases = {}
+    for case in ET.parse(project.path / xml).getroot().iter("testcase"):
+        outcome = next((c.tag for c in case if c.tag in ("failure", "error", "skipped")), "pass")
+        message = next((c.get("message", "") for c in case), "")
+        cases[case.get("name").removeprefix("test_check[").removesuffix("]")] = (outcome,
+                                                                               message)
+    return done, cases
+
+
+@pytest.fixture(scope="module")
+def gated_project(tmp_path_factory):
+    project = make_project(tmp_path_factory.mktemp("gated"))
+    loose = ",".join(f"gates.{k}={v}" for k, v in LOOSE.items())
+    assert project.run("--config", "pipelines/mnist_mlp.yml", "--params",
+                       f"{TINY},{loose}").returncode == 0       # v1 is champion
+    with (project.path / "conf" / "mnist_mlp" / "parameters.yml").open("a") as f:
+        f.write("gates: {" + ", ".join(f"{k}: {v}" for k, v in LOOSE.items()) + "}\n"
+                "validate: {latency_repeats: 1000}\n")
+    (project.path / "tests").mkdir()
+    shutil.copy(ROOT / "tests" / "conftest.py", project.path / "tests" / "conftest.py")
+    shutil.copytree(ROOT / "tests" / "regression", project.path / "tests" / "regression",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+def test_one_junit_case_per_check_with_the_same_decisions_as_prunegate_gate(gated_project):
+    project = gated_project
+    done, cases = suite(project, "data/06_models/model.int8.onnx", "pass.xml")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert sorted(cases) == sorted(CHECKS)
+    assert all(outcome == "pass" for outcome, _ in cases.values()), cases
+
+    # the dense model is not 10x smaller than itself: exactly the size check fails, and the
+    # CLI's verdict names the same check
+    done, cases = suite(project, "data/06_models/baseline.onnx", "fail.xml")
+    assert done.returncode == 1
+    assert [name for name, (outcome, _) in cases.items() if outcome == "failure"] == \
+        ["max_size_ratio"]
+    assert "size_bytes (relative_to_baseline) = 1" in cases["max_size_ratio"][1]
+    cli = run(project, str(PRUNEGATE), "gate", "--candidate", "data/06_models/baseline.onnx")
+    assert cli.returncode == 1
+    last = cli.stderr.strip().splitlines()[-1]
+    assert last.startswith("FAIL: max_size_ratio: size_bytes = 1") and ";" not in last
+
+    # a registered version by alias; the champion is measured beside it
+    done, cases = suite(project, "models:/prunegate-mnist-mlp@champion", "uri.xml")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert cases["no_worse_than_champion"][0] == "pass"
+
+
+def test_an_unusable_candidate_errors_every_case_with_the_reason(gated_project):
+    done, cases = suite(gated_project, "models:/prunegate-mnist-mlp@nope", "bad.xml")
+    assert done.returncode == 1
+    assert sorted(cases) == sorted(CHECKS)
+    assert all(outcome == "error" and "has no alias 'nope'" in message
+               for outcome, message in cases.values()), cases
+    cli = run(gated_project, str(PRUNEGATE), "gate", "--candidate", "missing.onnx")
+    assert cli.returncode == 2
+    assert "candidate missing.onnx does not exist" in cli.stderr
+
+
+def test_without_a_candidate_the_suite_refuses_to_run(gated_project):
+    done = run(gated_project, sys.executable, "-m", "pytest", "tests/regression", "-p",
+               "no:cacheprovider")
+    assert done.returncode == 4
+    assert "pass --candidate" in done.stderr
