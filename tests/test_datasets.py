@@ -31,3 +31,16 @@ def test_missing_and_corrupt_files_name_the_fix(tmp_path):
     assert "corrupt" in load_error(OnnxDataset(str(tmp_path / "bad.onnx")))
     (tmp_path / "bad.json").write_text("{")
     assert "corrupt" in load_error(JsonDataset(str(tmp_path / "bad.json")))
+
+
+def test_history_is_stored_as_one_record_per_epoch_and_loads_back(tmp_path):
+    import json
+
+    from prunegate.datasets import HistoryDataset
+
+    history = {"epoch": [1.0, 2.0], "val_accuracy": [0.5, 0.75]}
+    dataset = HistoryDataset(filepath=str(tmp_path / "h.json"))
+    dataset.save(history)
+    assert json.loads((tmp_path / "h.json").read_text()) == [
+        {"epoch": 1.0, "val_accuracy": 0.5}, {"epoch": 2.0, "val_accuracy": 0.75}]
+    assert dataset.load() == history

@@ -109,6 +109,20 @@ class JsonDataset(_FileDataset):
         self._write_atomic(lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n"))
 
 
+class HistoryDataset(JsonDataset):
+    """Per-epoch curves ({"epoch": [...], "val_accuracy": [...]}), stored one record per epoch
+    ([{"epoch": 1, "val_accuracy": …}, …]): the form ``dvc plots`` reads."""
+
+    def load(self) -> dict[str, list[float]]:
+        records = super().load()
+        return {key: [r[key] for r in records] for key in (records[0] if records else {})}
+
+    def save(self, data: dict[str, list[float]]) -> None:
+        keys = list(data)
+        super().save([dict(zip(keys, values, strict=True))
+                      for values in zip(*data.values(), strict=True)])
+
+
 class TextDataset(_FileDataset):
     """A text file (Markdown summary, HTML report)."""
 

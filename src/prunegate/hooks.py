@@ -17,6 +17,7 @@ from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
 from prunegate.compression.export import export_onnx
+from prunegate.data.expectations import require_valid
 from prunegate.errors import GateFailed
 from prunegate.gates import failure_line
 from prunegate.models import Checkpoint
@@ -28,10 +29,11 @@ log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
 
 # each stage's child run records the parameter sections that stage reads
-STAGE_PARAMS = {"ingest": ("data",), "train": ("model", "train"), "prune": ("prune",),
-                "finetune": ("finetune",), "distill": ("distill",), "quantize": ("quantize",),
+STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
+                "train": ("model", "train"), "prune": ("prune",), "finetune": ("finetune",),
+                "distill": ("distill",), "quantize": ("quantize",),
                 "validate": ("validate", "targets", "gates")}
-REPORTS = ("prune_report", "quantize_report", "kfold_report")
+REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")
 
 
 class PrunegateHooks:
@@ -89,6 +91,12 @@ class PrunegateHooks:
             elif name == "gate_verdict":
                 self.verdict = value
                 self.tracker.log_dict(value, "gate.json")
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data: Any, node) -> None:
+        # the data gate: the report is on disk (and logged) by now; nothing after it may run
+        if dataset_name == "data_validation":
+            require_valid(data)
 
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:

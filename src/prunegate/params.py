@@ -11,6 +11,7 @@ from prunegate.compression.distill import DistillConfig
 from prunegate.compression.prune import PruneConfig
 from prunegate.compression.quantize import QuantizeConfig
 from prunegate.config import did_you_mean, from_dict, integer
+from prunegate.data.expectations import DataCheckConfig
 from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import select_target, target_profiles
@@ -58,6 +59,7 @@ def distill_config(params: dict[str, Any]) -> DistillStageConfig:
 SECTIONS = {
     "model": lambda p: from_dict(ModelConfig, p, "model"),
     "data": lambda p: from_dict(SplitConfig, p, "data"),
+    "validate_data": lambda p: from_dict(DataCheckConfig, p, "validate_data"),
     "train": lambda p: from_dict(TrainConfig, p, "train"),
     "prune": lambda p: from_dict(PruneConfig, p, "prune"),
     "finetune": lambda p: from_dict(TrainConfig, p, "finetune"),

@@ -97,6 +97,14 @@ def _kfold_lines(metrics: dict[str, Any]) -> list[str]:
             "samples before pruning."]
 
 
+def pareto_points(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """One record per stage (accuracy, size, latency): the Pareto data ``dvc plots`` draws."""
+    return [{"stage": stage, "accuracy": m["accuracy"], "size_kb": m["size_bytes"] / 1024,
+             "size_gzip_kb": m["size_compressed_bytes"] / 1024,
+             "latency_p95_ms": m["latency_p95_ms"]}
+            for stage in STAGES if (m := metrics["stages"].get(stage)) is not None]
+
+
 def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
                 latency_samples: dict[str, list[float]]) -> str:
     """One self-contained HTML page: the verdict, the tables and the plots (embedded PNGs)."""

@@ -20,3 +20,19 @@ def test_ingest_pipeline_writes_three_disjoint_splits():
     assert sizes == [3500, 500, 1000]
     train_rows = {row.tobytes() for row in out["train"]["x"]}
     assert not any(row.tobytes() in train_rows for row in out["test"]["x"])
+
+
+def test_ingest_then_the_data_gate_pass_on_the_built_in_data():
+    from pathlib import Path
+
+    import yaml
+
+    from prunegate.pipelines.validate_data import create_pipeline as data_gate
+
+    suite = yaml.safe_load((Path(__file__).parents[2] / "conf/base/parameters_validate_data.yml")
+                           .read_text())["validate_data"]
+    out = run_pipeline(create_pipeline() + data_gate(),
+                       {"params:data": {"seed": 0}, "params:validate_data": suite})
+    report = out["data_validation"]
+    assert report["success"] and set(report["splits"]) == {"train", "val", "test"}
+    assert report["splits"]["train"]["rows"] == 3500

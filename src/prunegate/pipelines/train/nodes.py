@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 
 from prunegate.config import from_dict
+from prunegate.data.expectations import require_valid
 from prunegate.models import Checkpoint, ModelConfig, build_model
 from prunegate.training import TrainConfig, fit, seed_everything
 
@@ -13,8 +14,12 @@ log = logging.getLogger(__name__)
 
 
 def train_baseline(train: dict[str, np.ndarray], val: dict[str, np.ndarray],
-                   model_params: dict[str, Any], params: dict[str, Any]) -> tuple[Checkpoint, dict]:
-    """A freshly built zoo model trained with Adam; returns it and its per-epoch curves."""
+                   model_params: dict[str, Any], params: dict[str, Any],
+                   data_validation: dict[str, Any]) -> tuple[Checkpoint, dict]:
+    """A freshly built zoo model trained with Adam; returns it and its per-epoch curves.
+    Data that failed the data gate is refused (the report is also what orders this node
+    after the gate)."""
+    require_valid(data_validation)
     model_config = from_dict(ModelConfig, model_params, "model")
     config = from_dict(TrainConfig, params, "train")
     seed_everything(config.seed)

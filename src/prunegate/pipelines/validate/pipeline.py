@@ -16,5 +16,5 @@ def create_pipeline(**kwargs) -> Pipeline:
                      "params:gates"],
              outputs=["metrics", "gate_verdict", "latency_samples"], name="measure_and_gate"),
         node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "latency_samples"],
-             outputs=["gate_summary", "report_html"], name="build_report"),
+             outputs=["gate_summary", "report_html", "pareto"], name="build_report"),
     ], tags="validate")

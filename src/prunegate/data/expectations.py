@@ -1,0 +1,193 @@
+"""The data gate: a Great Expectations (GX Core 1.x) suite run on every split before training.
+
+Each split becomes a frame with one row per sample and columns a suite can check without knowing
+the input's layout (784 pixels here, a table's columns in general):
+
+- ``label``; ``n_features``: values per sample; ``x_min``, ``x_max``: its smallest and largest
+  finite value; ``nonfinite``: how many of its values are NaN or inf;
+- ``class_share``: the share of the split that has this row's label (class balance);
+- ``in_splits``: in how many of the splits this exact sample occurs (1 when they are disjoint).
+
+The suite itself is config (``validate_data.expectations``): GX expectation class names and their
+arguments, so a user adapts it to their data without code.
+"""
+
+import hashlib
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from prunegate.config import did_you_mean
+from prunegate.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("label", "n_features", "x_min", "x_max", "nonfinite", "class_share", "in_splits")
+
+
+@dataclass
+class DataCheckConfig:
+    # [{expectation: <GX class name>, kwargs: {...}}, ...]; the default suite is in
+    # conf/base/parameters_validate_data.yml
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    examples: int = 5  # unexpected values and row numbers shown per failed expectation
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.expectations, list):
+            raise ConfigError("'validate_data.expectations' must be a list of "
+                              "{expectation, kwargs} mappings.")
+        if not isinstance(self.examples, int) or self.examples < 1:
+            raise ConfigError(f"'validate_data.examples' must be >= 1, got {self.examples!r}.")
+        for i, entry in enumerate(self.expectations):
+            where = f"validate_data.expectations[{i}]"
+            if not isinstance(entry, dict) or set(entry) - {"expectation", "kwargs"} \
+                    or "expectation" not in entry or not isinstance(entry.get("kwargs", {}), dict):
+                raise ConfigError(f"{where} must be {{expectation: <GX name>, kwargs: {{…}}}}, "
+                                  f"got {entry!r}.")
+            column = (entry.get("kwargs") or {}).get("column")
+            if column is not None and column not in COLUMNS:
+                raise ConfigError(f"{where}: no column '{column}'. Columns: "
+                                  f"{', '.join(COLUMNS)}.")
+        # names and arguments are checked by GX itself in suite(), the data gate's first step:
+        # importing GX takes seconds, too long for every command that reads the config
+
+    def suite(self):
+        """The GX ExpectationSuite: an unknown class or argument is a ConfigError naming it."""
+        gx = _gx()
+        known = sorted(n for n in dir(gx.expectations) if n.startswith("Expect"))
+        built = []
+        for i, entry in enumerate(self.expectations):
+            where, name = f"validate_data.expectations[{i}]", entry["expectation"]
+            if name not in known:
+                raise ConfigError(f"{where}: unknown expectation '{name}'"
+                                  f"{did_you_mean(str(name), known)}. See the GX Core "
+                                  "expectation gallery for the names.")
+            kwargs = entry.get("kwargs") or {}
+            try:
+                built.append(getattr(gx.expectations, name)(**kwargs))
+            except Exception as error:  # pydantic names the bad argument
+                raise ConfigError(f"{where} ({name}): bad arguments {kwargs}: "
+                                  f"{str(error).splitlines()[0]}") from error
+        return gx.ExpectationSuite(name="prunegate_data", expectations=built)
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    return gx
+
+
+def sample_frames(splits: dict[str, dict[str, np.ndarray]]):
+    """One pandas frame per split, with the columns of COLUMNS."""
+    import pandas as pd
+
+    hashes = {name: [hashlib.sha256(np.ascontiguousarray(row).tobytes()).hexdigest()
+                     for row in split["x"]] for name, split in splits.items()}
+    occurs: dict[str, set[str]] = {}
+    for name, keys in hashes.items():
+        for key in keys:
+            occurs.setdefault(key, set()).add(name)
+    frames = {}
+    for name, split in splits.items():
+        x = np.asarray(split["x"], dtype=np.float64).reshape(len(split["x"]), -1)
+        finite = np.where(np.isfinite(x), x, np.nan)
+        labels = pd.Series(np.asarray(split["y"]))
+        with warnings.catch_warnings():  # an all-NaN row is reported by `nonfinite` instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frames[name] = pd.DataFrame({
+                "label": labels,
+                "n_features": np.full(len(x), x.shape[1]),
+                "x_min": np.nanmin(finite, axis=1) if x.size else np.zeros(len(x)),
+                "x_max": np.nanmax(finite, axis=1) if x.size else np.zeros(len(x)),
+                "nonfinite": (~np.isfinite(x)).sum(axis=1),
+                "class_share": labels.map(labels.value_counts(normalize=True)).to_numpy(),
+                "in_splits": [len(occurs[key]) for key in hashes[name]],
+            })
+    return frames
+
+
+def validate_splits(splits: dict[str, dict[str, np.ndarray]],
+                    config: DataCheckConfig) -> dict[str, Any]:
+    """Run the suite on every split; a JSON-ready report, whether it passed or not."""
+    gx = _gx()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    batches = context.data_sources.add_pandas("prunegate").add_dataframe_asset("split") \
+        .add_batch_definition_whole_dataframe("whole")
+    suite = config.suite()
+    report: dict[str, Any] = {"success": True, "splits": {}}
+    for name, frame in sample_frames(splits).items():
+        result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format={"result_format": "SUMMARY",
+                                  "partial_unexpected_count": config.examples})
+        rows = [_row(r) for r in result.results]
+        report["splits"][name] = {"success": bool(result.success), "rows": len(frame),
+                                  "results": rows}
+        report["success"] &= bool(result.success)
+        log.info("data gate: %s (%d rows) %s", name, len(frame),
+                 "passed" if result.success else
+                 f"failed {sum(not r['success'] for r in rows)} expectation(s)")
+    return report
+
+
+def failure_message(report: dict[str, Any]) -> str:
+    """Every failed expectation of every split, with examples, and the fix."""
+    lines = []
+    for split, outcome in report["splits"].items():
+        for r in outcome["results"]:
+            if not r["success"]:
+                lines.append(f"  {split}: {r['expectation']}({_args(r['kwargs'])}) — "
+                             f"{r['found']}")
+    return ("the data failed validation, so nothing was trained:\n" + "\n".join(lines)
+            + "\nFix the data (or adapt validate_data.expectations if the data is right); the "
+              "full result is in the recipe's 08_reporting/data_validation.json.")
+
+
+def require_valid(report: dict[str, Any]) -> None:
+    if not report.get("success"):
+        raise DataError(failure_message(report))
+
+
+def _row(result) -> dict[str, Any]:
+    config = result.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    info = result.result or {}
+    found = "ok"
+    if not result.success:
+        if info.get("unexpected_count"):
+            found = (f"{info['unexpected_count']} unexpected, e.g. values "
+                     f"{_plain(info.get('partial_unexpected_list', []))}")
+            if info.get("partial_unexpected_index_list"):
+                found += f" at rows {_plain(info['partial_unexpected_index_list'])}"
+        else:
+            found = f"observed {_plain(info.get('observed_value'))}"
+    return {"expectation": _class_name(config.type),
+            "kwargs": _plain(kwargs), "success": bool(result.success), "found": found,
+            "unexpected_count": int(info.get("unexpected_count") or 0)}
+
+
+def _class_name(snake: str) -> str:
+    return "".join(part.title() for part in snake.split("_"))
+
+
+def _args(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in kwargs.items())
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and containers as plain JSON values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+

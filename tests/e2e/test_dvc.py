@@ -1,0 +1,106 @@
+"""The DVC mirror of the pipelines, with real dvc commands in a temporary git repository."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import ROOT, make_project
+
+pytestmark = pytest.mark.e2e
+DVC = Path(sys.executable).with_name("dvc")
+STAGES = ["ingest", "validate_data", "train", "prune", "finetune", "distill", "quantize",
+          "validate"]
+# tiny, and loose enough that a 1-epoch model passes its gate
+TINY = {"parameters_train.yml": {"train": {"epochs": 1}},
+        "parameters_finetune.yml": {"finetune": {"epochs": 1}},
+        "parameters_distill.yml": {"distill": {"training": {"epochs": 1}}},
+        "parameters_validate.yml": {"validate": {"latency_repeats": 200},
+                                    "gates": {"min_accuracy": None, "max_accuracy_drop_pp": None,
+                                              "max_latency_ratio": 5.0, "checks": []}}}
+
+
+def sh(project, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_TRACKING_URI": project.uri,
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(list(args), cwd=project.path, env=env, text=True, capture_output=True,
+                          timeout=600)
+    if check:
+        assert done.returncode == 0, f"{args}: {done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done
+
+
+def ran(output: str) -> list[str]:
+    return [s for s in STAGES if f"Running stage '{s}'" in output]
+
+
+def set_params(project, file: str, values: dict) -> None:
+    path = project.path / "conf" / "base" / file
+    params = yaml.safe_load(path.read_text())
+    for section, keys in values.items():
+        for key, value in keys.items():
+            if isinstance(value, dict) and isinstance(params[section].get(key), dict):
+                params[section][key].update(value)
+            else:
+                params[section][key] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    project = make_project(tmp_path_factory.mktemp("dvc"))
+    shutil.copytree(ROOT / "src", project.path / "src", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(ROOT / name, project.path / name)
+    shutil.copytree(ROOT / ".dvc", project.path / ".dvc", ignore=shutil.ignore_patterns("tmp"))
+    for file, values in TINY.items():
+        set_params(project, file, values)
+    sh(project, "git", "init", "-q")
+    sh(project, "git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm",
+       "init", "--allow-empty")
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm",
+       "project")
+    return project
+
+
+def commit(project, message: str) -> None:
+    sh(project, "git", "add", "-A")
+    sh(project, "git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", "commit", "-qm",
+       message)
+
+
+def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
+    first = sh(repo, str(DVC), "repro")
+    assert ran(first.stdout) == STAGES
+    assert (repo.path / "dvc.lock").is_file()
+    # the raw data is a DVC-tracked output, in the local cache without any remote
+    lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
+    raw = next(o for o in lock["stages"]["ingest"]["outs"]
+               if o["path"] == "data/01_raw/mnist_sample.npz")
+    assert (repo.path / ".dvc" / "cache" / "files" / "md5" / raw["md5"][:2] /
+            raw["md5"][2:]).is_file()
+    commit(repo, "repro")
+
+    again = sh(repo, str(DVC), "repro")
+    assert ran(again.stdout) == []
+    assert "Data and pipelines are up to date" in again.stdout
+
+    # a new sparsity, as an experiment: from prune onward re-runs, train does not
+    exp = sh(repo, str(DVC), "exp", "run", "-S",
+             "conf/base/parameters_prune.yml:prune.sparsity=0.95")
+    assert ran(exp.stdout) == ["prune", "finetune", "distill", "quantize", "validate"]
+    assert "Stage 'train' didn't change, skipping" in exp.stdout
+    shown = sh(repo, str(DVC), "exp", "show", "--no-pager", "--csv")
+    assert "0.95" in shown.stdout
+    diff = sh(repo, str(DVC), "metrics", "diff", "--md")
+    # 95% of the neurons gone instead of 70%: the pruned model's parameter count changes
+    row = next(line for line in diff.stdout.splitlines() if "stages.pruned.params" in line)
+    assert "metrics.json" in row
+    plots = sh(repo, str(DVC), "plots", "diff", "-o", "dvc_plots")
+    assert (repo.path / "dvc_plots" / "index.html").is_file(), plots.stdout
