@@ -48,9 +48,13 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId")]
     assert len(runs) - len(children) == 1                       # one parent run
-    assert len(children) == 7                                   # one child run per stage
-    assert {r.info.run_name for r in children} == {"ingest", "train", "prune", "finetune",
-                                                   "distill", "quantize", "validate"}
+    assert len(children) == 8                                   # one child run per stage
+    assert {r.info.run_name for r in children} == {"ingest", "validate_data", "train", "prune",
+                                                   "finetune", "distill", "quantize", "validate"}
+    # the data gate's result is logged with its stage
+    data_gate = next(r for r in children if r.info.run_name == "validate_data")
+    assert "data_validation.json" in {a.path for a in client.list_artifacts(
+        data_gate.info.run_id)}
     train = next(r for r in children if r.info.run_name == "train")
     assert len(client.get_metric_history(train.info.run_id, "val_accuracy")) == 2
     assert train.data.params["train.epochs"] == "2"

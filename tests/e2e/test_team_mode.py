@@ -46,7 +46,7 @@ def test_pipeline_registers_and_promotes_on_postgres_without_leaking_the_passwor
     model = client.get_registered_model("prunegate-mnist-mlp")
     assert {k: str(v) for k, v in model.aliases.items()} == {"champion": "1", "challenger": "1"}
     runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])
-    assert len(runs) == 8                    # one parent, seven stages
+    assert len(runs) == 9                    # one parent, eight stages
     for run in runs:
         for value in [*run.data.params.values(), *run.data.tags.values()]:
             assert password not in value
