@@ -14,6 +14,9 @@ KEDRO = Path(sys.executable).with_name("kedro")
 # enough to exercise every stage for real, small enough to finish in seconds
 TINY = ("train.epochs=2,finetune.epochs=1,distill.training.epochs=1,"
         "validate.latency_repeats=200")
+# a tiny run is not a good model: loose accuracy and latency budgets, size kept strict
+LOOSE_GATES = {"min_accuracy": 0.5, "max_accuracy_drop_pp": 20, "max_latency_ratio": 3.0}
+LOOSE = ",".join(f"gates.{k}={v}" for k, v in LOOSE_GATES.items())
 
 
 class Project:
@@ -48,3 +51,14 @@ def make_project(tmp_path: Path) -> Project:
 @pytest.fixture
 def project(tmp_path) -> Project:
     return make_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def gated_project(tmp_path_factory) -> Project:
+    """One tiny default-recipe run whose gate passed: v1 is champion. Shared by the tests that
+    only need a real run's artifacts and registry (a full run costs ~30 s); they add versions
+    and move aliases, but never delete or change v1's artifacts."""
+    project = make_project(tmp_path_factory.mktemp("gated"))
+    done = project.run("--config", "pipelines/mnist_mlp.yml", "--params", f"{TINY},{LOOSE}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return project

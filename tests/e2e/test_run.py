@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TINY
+from .conftest import LOOSE, TINY
 
 pytestmark = pytest.mark.e2e
 MODEL = "prunegate-mnist-mlp"
-LOOSE = "gates.min_accuracy=0.5,gates.max_accuracy_drop_pp=20,gates.max_latency_ratio=3.0"
 
 
 def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(project):

@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from prunegate.config import integer, number
 from prunegate.errors import ConfigError, DataError
@@ -54,6 +53,9 @@ def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[Array
 
 
 def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    # imported here: every stage's process imports this package, only ingest splits (~1.5 s)
+    from sklearn.model_selection import train_test_split
+
     try:
         return train_test_split(x, y, test_size=fraction, stratify=y, random_state=seed)
     except ValueError as error:
