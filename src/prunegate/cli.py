@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from prunegate.errors import GateFailed, PromotionRefused, find_prunegate_error
+from prunegate.errors import ConfigError, GateFailed, PromotionRefused, find_prunegate_error
 from prunegate.project import recipe_context, require_recipe
 
 
@@ -96,6 +96,36 @@ def gate(recipe: str, candidate: str | None) -> None:
     require_recipe(recipe)
     with KedroSession.create(env=recipe) as session:
         session.run(pipeline_names=["validate"])
+
+
+@cli.command()
+@recipe_option
+@click.option("--field", default=None, help="Print only this field (JSON), e.g. runs_on.")
+@clean_errors
+def info(recipe: str, field: str | None) -> None:
+    """The recipe's target profile and runner labels, registered model and report folder, as
+    JSON. compress.yml reads runs_on from here to pick the runner the gate measures on."""
+    from prunegate.project import recipe_info
+
+    data = recipe_info(recipe)
+    if field is not None and field not in data:
+        raise ConfigError(f"unknown field '{field}': choose from {', '.join(data)}.")
+    click.echo(json.dumps(data if field is None else data[field]))
+
+
+@cli.command()
+@click.argument("base", type=click.Path(dir_okay=False))
+@click.argument("head", type=click.Path(exists=True, dir_okay=False))
+@click.option("--base-label", default="main", show_default=True, help="Column name for BASE.")
+@clean_errors
+def diff(base: str, head: str, base_label: str) -> None:
+    """Markdown table of two runs' metrics.json (BASE may be missing: HEAD alone). The pull
+    request gate (.ci/gate_pr.sh) posts it as the job summary."""
+    from prunegate.metrics_diff import metrics_diff_markdown
+
+    old = json.loads(Path(base).read_text()) if Path(base).is_file() else None
+    click.echo(metrics_diff_markdown(old, json.loads(Path(head).read_text()), base_label),
+               nl=False)
 
 
 @cli.command("gate-audit")

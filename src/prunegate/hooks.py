@@ -51,6 +51,8 @@ class PrunegateHooks:
         # the gate compares against, and promotion compare-and-sets on, the champion this run
         # started with; its bytes are verified against its validated SHA-256 before use
         self.champion_at_start = registry.champion_version(self.model_name)
+        if "gate_verdict" in pipeline.all_outputs():  # a stale record must not outlive its run
+            catalog["registration"].remove()
         if "champion_onnx" in pipeline.inputs():
             catalog["champion_onnx"].remove()
             if self.champion_at_start is not None:
@@ -141,15 +143,23 @@ class PrunegateHooks:
                 **{f"gate.{c['name']}": "skipped" if c["value"] is None else f"{c['value']:.6g}"
                    for c in verdict["checks"]}}
         version = registry.register_deployable(self.deployable_uri, self.model_name, tags)
-        if verdict["passed"]:
+        promote = verdict["passed"] and self.configs["mlflow"].promote_on_pass
+        # what CI's promote job needs: which version, and the champion it was gated against
+        catalog.save("registration", {
+            "model": self.model_name, "version": version, "gate_passed": verdict["passed"],
+            "champion_at_start": self.champion_at_start, "promoted": False})
+        if promote:
             registry.promote(self.model_name, version, test, self.champion_at_start,
                              reason=f"gate passed in run {tags['run.id']}")
+            catalog.save("registration", {**catalog.load("registration"), "promoted": True})
             summary.info("%s v%s is the new champion (verified: SHA-256 and test accuracy of "
                          "the registry's copy)", self.model_name, version)
         else:
-            summary.info("%s v%s registered as challenger; champion stays %s", self.model_name,
-                         version, f"v{self.champion_at_start}" if self.champion_at_start
-                         else "unset")
+            why = ("the gate passed; promotion is off (mlflow.promote / PRUNEGATE_PROMOTE), so "
+                   "run `prunegate promote`" if verdict["passed"] else "the gate failed")
+            summary.info("%s v%s registered as challenger (%s); champion stays %s",
+                         self.model_name, version, why,
+                         f"v{self.champion_at_start}" if self.champion_at_start else "unset")
 
 
 def _git_commit() -> str:

@@ -20,21 +20,50 @@ def require_recipe(recipe: str) -> None:
                           f"Recipes: {', '.join(known)}.")
 
 
-def recipe_context(recipe: str, connect: bool = True) -> tuple[dict[str, Any], Any]:
-    """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off."""
+def _context(recipe: str):
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    require_recipe(recipe)
+    bootstrap_project(Path.cwd())
+    return KedroSession.create(env=recipe).load_context()
+
+
+def recipe_context(recipe: str, connect: bool = True) -> tuple[dict[str, Any], Any]:
+    """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off."""
     from prunegate import registry
     from prunegate.params import check_params
 
-    require_recipe(recipe)
-    bootstrap_project(Path.cwd())
-    context = KedroSession.create(env=recipe).load_context()
+    context = _context(recipe)
     configs = check_params(context.params)
     if connect:
         registry.connect(configs["mlflow"])
     return configs, context.catalog
+
+
+def recipe_info(recipe: str) -> dict[str, Any]:
+    """What a scheduler needs before it starts a recipe: where it must run (the target
+    profile's runner labels), where its artifacts land and which registered model it feeds.
+
+    Reads the config without the full check, whose provider test only holds on the target
+    itself, and this is asked on whatever machine schedules the run.
+    """
+    from dataclasses import asdict
+
+    from prunegate.config import choose
+    from prunegate.evaluation.targets import target_profiles
+    from prunegate.registry.tracking import TrackingConfig
+
+    context = _context(recipe)
+    params = context.params
+    profiles = target_profiles(params.get("targets"))
+    name = (params.get("validate") or {}).get("target", "cpu-1t")
+    choose(name, list(profiles), "validate.target")
+    mlflow = TrackingConfig(**{k: v for k, v in (params.get("mlflow") or {}).items()
+                               if k in ("experiment", "registered_model")})
+    return {"recipe": recipe, "registered_model": mlflow.registered_model, "target": name,
+            "runs_on": profiles[name].runs_on, "profile": asdict(profiles[name]),
+            "data": context.config_loader["globals"].get("data", "data")}
 
 
 def load_candidate(source: str) -> onnx.ModelProto:

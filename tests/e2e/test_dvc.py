@@ -1,5 +1,6 @@
 """The DVC mirror of the pipelines, with real dvc commands in a temporary git repository."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -13,6 +14,8 @@ from .conftest import ROOT, make_project
 
 pytestmark = pytest.mark.e2e
 DVC = Path(sys.executable).with_name("dvc")
+PRUNEGATE = Path(sys.executable).with_name("prunegate")
+MODEL = "prunegate-mnist-mlp"
 STAGES = ["ingest", "validate_data", "train", "prune", "finetune", "distill", "quantize",
           "validate"]
 # tiny, and loose enough that a 1-epoch model passes its gate
@@ -24,9 +27,9 @@ TINY = {"parameters_train.yml": {"train": {"epochs": 1}},
                                               "max_latency_ratio": 5.0, "checks": []}}}
 
 
-def sh(project, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def sh(project, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MLFLOW_TRACKING_URI": project.uri,
-           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+           "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", **extra}
     done = subprocess.run(list(args), cwd=project.path, env=env, text=True, capture_output=True,
                           timeout=600)
     if check:
@@ -75,9 +78,29 @@ def commit(project, message: str) -> None:
        message)
 
 
+def compress_job(project, name: str) -> tuple[subprocess.CompletedProcess, dict, str]:
+    """.ci/compress.sh as compress.yml runs it, with GitHub's output and summary files."""
+    out, summary = project.path / f"{name}.out", project.path / f"{name}.md"
+    done = sh(project, "bash", str(ROOT / ".ci" / "compress.sh"), "mnist_mlp",
+              GITHUB_OUTPUT=str(out), GITHUB_STEP_SUMMARY=str(summary))
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    return done, outputs, summary.read_text()
+
+
 def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
-    first = sh(repo, str(DVC), "repro")
+    # the scheduled job: dvc repro, gate, register without promoting, report to GitHub
+    first, outputs, summary = compress_job(repo, "first")
     assert ran(first.stdout) == STAGES
+    assert outputs == {"data": "data", "passed": "true", "version": "1", "champion": "none"}
+    assert "## prunegate: mnist_mlp -> v1 PASSED" in summary
+    assert (repo.path / "data/08_reporting/gate.md").read_text() in summary
+    client = repo.client()
+    assert client.get_registered_model(MODEL).aliases == {"challenger": 1}
+    # the approved promote job: verified, compare-and-set against the champion gated against
+    promote = sh(repo, str(PRUNEGATE), "promote", "--version", outputs["version"],
+                 "--expect-champion", outputs["champion"])
+    assert json.loads(promote.stdout.strip().splitlines()[-1])["version"] == "1"
+    assert client.get_registered_model(MODEL).aliases == {"champion": 1, "challenger": 1}
     assert (repo.path / "dvc.lock").is_file()
     # the raw data is a DVC-tracked output, in the local cache without any remote
     lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
@@ -87,9 +110,12 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
             raw["md5"][2:]).is_file()
     commit(repo, "repro")
 
-    again = sh(repo, str(DVC), "repro")
+    # next week, nothing changed: every stage is up to date, nothing to gate or promote
+    again, outputs, summary = compress_job(repo, "again")
     assert ran(again.stdout) == []
     assert "Data and pipelines are up to date" in again.stdout
+    assert outputs["passed"] == "false" and "nothing changed" in summary
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == 1
 
     # a new sparsity, as an experiment: from prune onward re-runs, train does not
     exp = sh(repo, str(DVC), "exp", "run", "-S",
@@ -104,3 +130,30 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     assert "metrics.json" in row
     plots = sh(repo, str(DVC), "plots", "diff", "-o", "dvc_plots")
     assert (repo.path / "dvc_plots" / "index.html").is_file(), plots.stdout
+
+
+def test_the_runner_comes_from_the_recipes_target_profile(repo):
+    """compress.yml's runs-on: a recipe for an edge device names its self-hosted runner's labels.
+    Asked on the scheduling machine, which need not have the target's execution provider."""
+    (repo.path / "pipelines" / "edge.yml").write_text("run: {pipelines: __default__, env: edge}\n")
+    (repo.path / "conf" / "edge").mkdir()
+    (repo.path / "conf" / "edge" / "targets.yml").write_text(
+        "targets:\n  jetson: {provider: CUDAExecutionProvider, runs_on: [self-hosted, arm64]}\n")
+    (repo.path / "conf" / "edge" / "parameters.yml").write_text("validate: {target: jetson}\n")
+    info = sh(repo, str(PRUNEGATE), "info", "--recipe", "edge", "--field", "runs_on")
+    assert json.loads(info.stdout) == ["self-hosted", "arm64"]
+    hosted = sh(repo, str(PRUNEGATE), "info", "--recipe", "mnist_mlp", "--field", "runs_on")
+    assert json.loads(hosted.stdout) == "ubuntu-latest"
+
+
+def test_the_pull_request_gate_posts_the_metrics_diff_against_main(repo):
+    """.ci/gate_pr.sh as gate.yml runs it: this checkout (half the pruning) vs the last commit."""
+    set_params(repo, "parameters_prune.yml", {"prune": {"sparsity": 0.35}})
+    done = sh(repo, "bash", str(ROOT / ".ci" / "gate_pr.sh"), "HEAD")
+    rows = {cells[0]: cells[1:] for line in done.stdout.splitlines() if line.startswith("| ")
+            for cells in [[c.strip() for c in line.strip("|").split("|")]]}
+    assert done.stdout.startswith("## prunegate: mnist_mlp on tiny settings, HEAD vs this PR")
+    base, head, change = rows["parameters"]
+    # fewer neurons removed: more parameters, flagged as the worse direction
+    assert int(head.replace(",", "")) > int(base.replace(",", "")) and change.endswith("⚠️")
+    assert "HEAD did not run" not in done.stdout and "| metric | HEAD | this PR |" in done.stdout

@@ -19,9 +19,17 @@ def test_profiles_are_checked_and_the_first_batch_size_is_the_gate_batch():
                          ({"intra_op_threads": "2"}, "whole number"),
                          ({"runtime": "tflite"}, "Choose one of: onnxruntime"),
                          ({"provider": "CPUExecutionProvder"}, "did you mean 'CPUExecution"),
-                         ({"threads": 1}, "did you mean 'intra_op_threads'")]:
+                         ({"threads": 1}, "did you mean 'intra_op_threads'"),
+                         ({"runs_on": []}, "runner label or a non-empty list"),
+                         ({"runs_on": ["self-hosted", ""]}, "runner label or a non-empty")]:
         with pytest.raises(ConfigError, match=message):
             target_profiles({"edge": bad})
+
+
+def test_runs_on_is_a_hosted_label_or_self_hosted_labels():
+    profiles = target_profiles({"hosted": {}, "jetson": {"runs_on": ["self-hosted", "arm64"]}})
+    assert profiles["hosted"].runs_on == "ubuntu-latest"
+    assert profiles["jetson"].runs_on == ["self-hosted", "arm64"]
 
 
 def test_a_profile_whose_provider_this_machine_lacks_fails_with_the_fix():

@@ -35,3 +35,16 @@ def test_bad_local_file_and_bad_scheme_are_config_errors(tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with pytest.raises(ConfigError, match="unsupported tracking URI scheme 'ftp'"):
         TrackingConfig(tracking_uri="ftp://x")
+
+
+def test_promotion_switch_config_then_environment(monkeypatch):
+    monkeypatch.delenv("PRUNEGATE_PROMOTE", raising=False)
+    assert TrackingConfig().promote_on_pass is True
+    assert TrackingConfig(promote=False).promote_on_pass is False
+    monkeypatch.setenv("PRUNEGATE_PROMOTE", "false")      # CI's compress job
+    assert TrackingConfig(promote=True).promote_on_pass is False
+    with pytest.raises(ConfigError, match="'mlflow.promote' must be true or false"):
+        TrackingConfig(promote="no")
+    monkeypatch.setenv("PRUNEGATE_PROMOTE", "maybe")
+    with pytest.raises(ConfigError, match="PRUNEGATE_PROMOTE must be true or false"):
+        TrackingConfig()

@@ -25,6 +25,9 @@ class TargetProfile:
     intra_op_threads: int = 1
     inter_op_threads: int = 1
     batch_sizes: list[int] = field(default_factory=lambda: [1, 32])
+    # where CI measures this target: a hosted runner label, or a list of self-hosted runner
+    # labels (e.g. [self-hosted, linux, arm64, jetson]); compress.yml's runs-on reads it
+    runs_on: str | list[str] = "ubuntu-latest"
 
     def __post_init__(self) -> None:
         choose(self.runtime, RUNTIMES, "target runtime")
@@ -37,6 +40,11 @@ class TargetProfile:
             integer(size, "batch_sizes entry", low=1)
         if len(set(self.batch_sizes)) != len(self.batch_sizes):
             raise ConfigError(f"'batch_sizes' repeats a size: {self.batch_sizes}.")
+        labels = [self.runs_on] if isinstance(self.runs_on, str) else self.runs_on
+        if not isinstance(labels, list) or not labels or not all(
+                isinstance(label, str) and label.strip() for label in labels):
+            raise ConfigError("'runs_on' must be a runner label or a non-empty list of labels "
+                              f"(e.g. [self-hosted, arm64]), got {self.runs_on!r}.")
 
     @property
     def gate_batch(self) -> int:

@@ -6,6 +6,7 @@ import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +24,32 @@ class TrackingConfig:
     tracking_uri: str = "sqlite:///mlflow.db"
     experiment: str = "prunegate"
     registered_model: str = "prunegate-mnist-mlp"
+    # move champion when the gate passes. Off: register as challenger only, and leave promotion
+    # to `prunegate promote` (CI's approved promote job). PRUNEGATE_PROMOTE=false wins.
+    promote: bool = True
 
     def __post_init__(self) -> None:
         for key in ("tracking_uri", "experiment", "registered_model"):
             if not isinstance(getattr(self, key), str) or not getattr(self, key):
                 raise ConfigError(f"'mlflow.{key}' must be a non-empty string.")
+        if not isinstance(self.promote, bool):
+            raise ConfigError(f"'mlflow.promote' must be true or false, got {self.promote!r}.")
+        _ = self.promote_on_pass  # an unreadable PRUNEGATE_PROMOTE fails before any work
         scheme = self.uri.split(":", 1)[0].split("+", 1)[0]
         if scheme not in ("sqlite", "http", "https", "postgresql", "mysql"):
             raise ConfigError(f"unsupported tracking URI scheme '{scheme}'"
                               f"{did_you_mean(scheme, ['sqlite', 'http', 'https'])}: use "
                               "sqlite:///mlflow.db locally, http(s)://host:port for a server or "
                               "postgresql://… for a team database.")
+
+    @property
+    def promote_on_pass(self) -> bool:
+        value = os.environ.get("PRUNEGATE_PROMOTE", "").strip().lower()
+        if not value:
+            return self.promote
+        if value not in ("true", "false", "1", "0"):
+            raise ConfigError(f"PRUNEGATE_PROMOTE must be true or false, got '{value}'.")
+        return value in ("true", "1")
 
     @property
     def uri(self) -> str:
@@ -175,6 +191,9 @@ class RunTracker:
             info = self._mlflow.onnx.log_model(
                 onnx_model, name=name, input_example=input_example,
                 onnx_execution_providers=["CPUExecutionProvider"],
+                # stated, not inferred: inference re-imports the model in a subprocess (~3 s a
+                # model) to learn what an ONNX model needs, which is always these two
+                pip_requirements=onnx_requirements(),
                 # one self-contained file, byte-identical to the artifact that was validated
                 save_as_external_data=False)
         return info.model_uri
@@ -187,6 +206,10 @@ class RunTracker:
         except Exception as error:  # the store is gone: the run stays open there, not here
             log.warning("could not close the MLflow run (%s)", str(error).splitlines()[0])
         self.stage = None
+
+
+def onnx_requirements() -> list[str]:
+    return [f"onnx=={version('onnx')}", f"onnxruntime=={version('onnxruntime')}"]
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
