@@ -37,7 +37,7 @@ def test_compress_is_scheduled_gated_and_promotes_only_after_a_pass():
     assert set(flow["on"]["workflow_dispatch"]["inputs"]) == {"recipe", "promote"}
     jobs = flow["jobs"]
     # the runner comes from the recipe's target profile
-    assert "--field runs_on" in jobs["plan"]["steps"][-1]["run"]
+    assert "bash .ci/plan.sh" in jobs["plan"]["steps"][-1]["run"]
     assert jobs["compress"]["runs-on"] == "${{ fromJSON(needs.plan.outputs.runs-on) }}"
     assert jobs["compress"]["outputs"]["passed"] == "${{ steps.run.outputs.passed }}"
     assert any("bash .ci/compress.sh" in s.get("run", "") for s in jobs["compress"]["steps"])
@@ -47,8 +47,8 @@ def test_compress_is_scheduled_gated_and_promotes_only_after_a_pass():
     assert "compress" in promote["needs"]
     assert promote["if"].startswith("needs.compress.outputs.passed == 'true'")
     assert promote["environment"] == "production"
-    assert "prunegate promote" in promote["steps"][-1]["run"]
-    assert "--expect-champion" in promote["steps"][-1]["run"]
+    assert "bash .ci/promote.sh" in promote["steps"][-1]["run"]
+    assert "needs.compress.outputs.champion" in promote["steps"][-1]["run"]
     assert flow["env"]["MLFLOW_TRACKING_URI"] == "${{ secrets.MLFLOW_TRACKING_URI }}"
 
 

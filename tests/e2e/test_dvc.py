@@ -88,7 +88,11 @@ def compress_job(project, name: str) -> tuple[subprocess.CompletedProcess, dict,
 
 
 def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
-    # the scheduled job: dvc repro, gate, register without promoting, report to GitHub
+    # compress.yml's jobs, in order, through the scripts the workflow runs. plan: where to run
+    plan = sh(repo, "bash", str(ROOT / ".ci" / "plan.sh"), "mnist_mlp",
+              GITHUB_OUTPUT=str(repo.path / "plan.out"))
+    assert (repo.path / "plan.out").read_text() == 'runs-on="ubuntu-latest"\n', plan.stderr
+    # compress: dvc repro, gate, register without promoting, report to GitHub
     first, outputs, summary = compress_job(repo, "first")
     assert ran(first.stdout) == STAGES
     assert outputs == {"data": "data", "passed": "true", "version": "1", "champion": "none"}
@@ -96,9 +100,12 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     assert (repo.path / "data/08_reporting/gate.md").read_text() in summary
     client = repo.client()
     assert client.get_registered_model(MODEL).aliases == {"challenger": 1}
-    # the approved promote job: verified, compare-and-set against the champion gated against
-    promote = sh(repo, str(PRUNEGATE), "promote", "--version", outputs["version"],
-                 "--expect-champion", outputs["champion"])
+    # promote (after approval): verified, compare-and-set against the champion gated against,
+    # re-scored on the test split the compress job uploaded
+    uploaded = repo.path.parent / "artifact-test.npz"
+    shutil.copy(repo.path / "data/05_model_input/test.npz", uploaded)
+    promote = sh(repo, "bash", str(ROOT / ".ci" / "promote.sh"), "mnist_mlp",
+                 outputs["version"], outputs["champion"], str(uploaded))
     assert json.loads(promote.stdout.strip().splitlines()[-1])["version"] == "1"
     assert client.get_registered_model(MODEL).aliases == {"champion": 1, "challenger": 1}
     assert (repo.path / "dvc.lock").is_file()
@@ -130,6 +137,13 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     assert "metrics.json" in row
     plots = sh(repo, str(DVC), "plots", "diff", "-o", "dvc_plots")
     assert (repo.path / "dvc_plots" / "index.html").is_file(), plots.stdout
+
+
+def test_the_plan_job_refuses_to_run_without_a_shared_registry(repo):
+    done = sh(repo, "bash", str(ROOT / ".ci" / "plan.sh"), "mnist_mlp", check=False,
+              MLFLOW_TRACKING_URI="")
+    assert done.returncode == 2
+    assert "Set the MLFLOW_TRACKING_URI repository secret" in done.stderr
 
 
 def test_the_runner_comes_from_the_recipes_target_profile(repo):
