@@ -17,7 +17,8 @@ def test_training_learns_and_records_a_curve_per_epoch(splits):
 def test_masks_stay_fixed_through_fine_tuning(splits, trained_mlp):
     import copy
     model = copy.deepcopy(trained_mlp)
-    masks = prune_(model, PruneConfig("unstructured", 0.9), torch.zeros(1, 1, 28, 28))
+    masks = prune_(model, PruneConfig(granularity="weights", sparsity=0.9, scope="global"),
+                   torch.zeros(1, 1, 28, 28))
     fit(model, splits[0], splits[1], TrainConfig(epochs=1, lr=0.01), masks=masks)
     params = dict(model.named_parameters())
     for name, mask in masks.items():
@@ -29,7 +30,8 @@ def test_without_masks_zeroed_weights_grow_back(splits, trained_mlp):
     """The control for the test above: the mask is what keeps them at zero."""
     import copy
     model = copy.deepcopy(trained_mlp)
-    prune_(model, PruneConfig("unstructured", 0.9), torch.zeros(1, 1, 28, 28))
+    prune_(model, PruneConfig(granularity="weights", sparsity=0.9, scope="global"),
+           torch.zeros(1, 1, 28, 28))
     fit(model, splits[0], splits[1], TrainConfig(epochs=1, lr=0.01))
     assert float((model.features[1].weight == 0).float().mean()) < 0.5
 

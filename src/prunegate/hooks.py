@@ -30,7 +30,7 @@ summary = logging.getLogger("prunegate.summary")
 
 # each stage's child run records the parameter sections that stage reads
 STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
-                "train": ("model", "train"), "prune": ("prune",), "finetune": ("finetune",),
+                "train": ("model", "train"), "prune": ("prune",), "finetune": ("finetune", "prune"),
                 "distill": ("distill",), "quantize": ("quantize",),
                 "validate": ("validate", "targets", "gates")}
 REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")

@@ -29,6 +29,14 @@ def pareto(metrics: dict[str, Any]):
     return fig
 
 
+def _prune_title(config: dict[str, Any]) -> str:
+    if config.get("selection") == "threshold":
+        how = f"|w| < {config['threshold']:g}"
+    else:
+        how = f"{config.get('sparsity', 0):.0%} by {config.get('criterion', '?')}"
+    return f"per-layer weights, {config.get('granularity', '?')} pruning, {how}"
+
+
 def layer_sizes(prune_report: dict[str, Any]):
     """Weights per layer before and after pruning, with the zero fraction after."""
     layers = list(prune_report["layers"])
@@ -40,8 +48,7 @@ def layer_sizes(prune_report: dict[str, Any]):
     ax.bar([x - 0.2 for x in xs], before, width=0.4, label="before")
     ax.bar([x + 0.2 for x in xs], after, width=0.4, label="after (non-zero)")
     ax.set(xticks=list(xs), xticklabels=layers, yscale="log", ylabel="weights",
-           title=f"per-layer weights, {prune_report['method']} pruning at "
-                 f"{prune_report['sparsity']:.0%}")
+           title=_prune_title(prune_report.get("config", {})))
     ax.legend()
     fig.tight_layout()
     plt.close(fig)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from prunegate.compression.regularize import sparsity_penalty
 from prunegate.config import choose, integer, number
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 # loss(model, x, y) -> scalar; the default is plain cross-entropy on the model's logits
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 SCHEDULERS = ("none", "cosine", "step")
+StepHook = Callable[[nn.Module, int], "dict[str, torch.Tensor] | None"]
 
 
 @dataclass
@@ -30,6 +32,9 @@ class TrainConfig:
     weight_decay: float = 0.0
     scheduler: str = "none"  # fine-tuning a pruned model converges better with a decaying LR
     seed: int = 0
+    # sparsity-inducing penalties on the hidden layers' weights (0: off); see regularize.py
+    l1: float = 0.0
+    group_lasso: float = 0.0
 
     def __post_init__(self) -> None:
         integer(self.epochs, "epochs", low=1)
@@ -38,6 +43,8 @@ class TrainConfig:
         number(self.weight_decay, "weight_decay", 0.0, 1.0)
         choose(self.scheduler, SCHEDULERS, "scheduler")
         integer(self.seed, "seed")
+        number(self.l1, "l1", 0.0, 1.0)
+        number(self.group_lasso, "group_lasso", 0.0, 1.0)
 
 
 def seed_everything(seed: int) -> None:
@@ -75,8 +82,13 @@ def accuracy(model: nn.Module, data: dict[str, np.ndarray]) -> float:
 def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarray],
         config: TrainConfig, loss_fn: LossFn = cross_entropy,
         masks: dict[str, torch.Tensor] | None = None, desc: str = "train",
-        extra_params: list[nn.Parameter] | None = None) -> dict[str, list[float]]:
-    """Train ``model`` in place with Adam; returns per-epoch curves."""
+        extra_params: list[nn.Parameter] | None = None,
+        on_step: StepHook | None = None) -> dict[str, list[float]]:
+    """Train ``model`` in place with Adam; returns per-epoch curves.
+
+    ``on_step(model, step)`` runs after every optimiser step and may return new masks (a
+    pruning schedule); they are enforced from then on.
+    """
     seed_everything(config.seed)
     masks = masks or {}
     apply_masks_(model, masks)
@@ -87,6 +99,7 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
     generator = torch.Generator().manual_seed(config.seed)
     history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_accuracy": [], "lr": []}
     bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
+    step = 0
     for epoch in bar:
         model.train()
         order = torch.randperm(len(x), generator=generator)
@@ -95,8 +108,14 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
             idx = order[i:i + config.batch_size]
             loss = loss_fn(model, x[idx], y[idx])
             optimiser.zero_grad()
-            loss.backward()
+            if config.l1 or config.group_lasso:
+                (loss + sparsity_penalty(model, config.l1, config.group_lasso)).backward()
+            else:
+                loss.backward()
             optimiser.step()
+            step += 1
+            if on_step is not None:
+                masks = on_step(model, step) or masks
             apply_masks_(model, masks)
             total += loss.item() * len(idx)
         lr = optimiser.param_groups[0]["lr"]

@@ -36,3 +36,12 @@ def test_distill_config_checks_itself():
         DistillConfig(alpha=1.5)
     with pytest.raises(ConfigError, match="distill.student"):
         DistillConfig(student="resnet")
+
+
+def test_feature_kd_is_refused_until_built():
+    import pytest
+
+    from prunegate.compression.distill import DistillConfig
+    from prunegate.errors import ConfigError
+    with pytest.raises(ConfigError, match="distill.kind 'feature' is not built yet"):
+        DistillConfig(kind="feature")

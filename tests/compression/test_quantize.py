@@ -54,3 +54,47 @@ def test_export_has_a_dynamic_batch(trained_mlp):
     session = make_session(export_onnx(trained_mlp, (1, 28, 28)).SerializeToString())
     out = session.run(None, {"input": np.zeros((7, 1, 28, 28), np.float32)})[0]
     assert out.shape == (7, 10)
+
+
+def test_dynamic_int8_quantizes_the_linear_layers_and_agrees_with_fp32(trained_mlp, splits):
+    test = splits[2]
+    fp32 = export_onnx(trained_mlp, (1, 28, 28))
+    int8, report = quantize_measured(fp32, splits[0]["x"][:8], QuantizeConfig(
+        mode="dynamic", op_types=["Gemm"], timing_repeats=20))
+    assert report["mode"] == "dynamic" and set(report["variants"]) == {"int8-dynamic:Gemm"}
+    assert "MatMulInteger" in {n.op_type for n in int8.graph.node}
+    assert int8.ByteSize() < 0.3 * fp32.ByteSize()
+    a = predict_onnx(make_session(fp32.SerializeToString()), test["x"])
+    b = predict_onnx(make_session(int8.SerializeToString()), test["x"])
+    assert (a == b).mean() >= 0.98
+
+
+def test_gemm_to_matmul_is_exact(trained_mlp, splits):
+    from prunegate.compression.onnx_graph import gemm_to_matmul
+    fp32 = export_onnx(trained_mlp, (1, 28, 28))
+    rewritten = gemm_to_matmul(fp32)
+    assert "Gemm" not in {n.op_type for n in rewritten.graph.node}
+    x = splits[2]["x"][:32]
+    a = make_session(fp32.SerializeToString()).run(None, {"input": x})[0]
+    b = make_session(rewritten.SerializeToString()).run(None, {"input": x})[0]
+    assert np.allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("calibration", ["entropy", "percentile"])
+def test_every_calibration_method_calibrates_and_agrees(trained_mlp, splits, calibration):
+    fp32 = export_onnx(trained_mlp, (1, 28, 28))
+    int8, _ = quantize_measured(fp32, splits[0]["x"], QuantizeConfig(
+        op_types=["Gemm"], calibration=calibration, calibration_samples=128, timing_repeats=20))
+    a = predict_onnx(make_session(fp32.SerializeToString()), splits[2]["x"])
+    b = predict_onnx(make_session(int8.SerializeToString()), splits[2]["x"])
+    assert (a == b).mean() >= 0.97
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"mode": "qat"}, "quantize.mode 'qat' is not built yet"),
+    ({"mode": "int4"}, "Choose one of: static, dynamic"),
+    ({"mode": "dynamic", "op_types": ["Conv"]}, "mode dynamic"),
+])
+def test_quantize_modes_not_built_or_contradictory_are_refused(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        QuantizeConfig(**bad)

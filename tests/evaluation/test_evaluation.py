@@ -18,7 +18,8 @@ def test_onnx_size_counts_params_and_nonzeros_from_the_artifact():
     dense = onnx_size(export_onnx(model, (1, 28, 28)))
     assert dense["params"] == dense["nonzero_params"] == 266_610
     assert dense["size_bytes"] > 266_610 * 4
-    prune_(model, PruneConfig("unstructured", 0.9), torch.zeros(1, 1, 28, 28))
+    prune_(model, PruneConfig(granularity="weights", sparsity=0.9, scope="global"),
+           torch.zeros(1, 1, 28, 28))
     sparse = onnx_size(export_onnx(model, (1, 28, 28)))
     pruned_weights = round(0.9 * (784 * 300 + 300 * 100))
     assert sparse["nonzero_params"] == 266_610 - pruned_weights

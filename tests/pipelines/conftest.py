@@ -35,5 +35,6 @@ def baseline(trained_mlp):
 @pytest.fixture
 def pruned(trained_mlp):
     model = copy.deepcopy(trained_mlp)
-    masks = prune_(model, PruneConfig("unstructured", 0.8), torch.zeros(1, 1, 28, 28))
+    masks = prune_(model, PruneConfig(granularity="weights", sparsity=0.8, scope="global"),
+                   torch.zeros(1, 1, 28, 28))
     return Checkpoint(model, masks)

@@ -8,7 +8,7 @@ from .conftest import run_pipeline
 
 
 def test_prune_node_leaves_the_baseline_untouched(baseline, splits):
-    pruned, report = prune_model(baseline, splits[0], {"method": "structured", "sparsity": 0.5})
+    pruned, report = prune_model(baseline, splits[0], {"granularity": "neurons", "sparsity": 0.5})
     assert baseline.model.features[1].weight.shape == (300, 784)
     assert pruned.model.features[1].weight.shape == (150, 784)
     assert report["layers"]["features.1"]["after"]["shape"] == [150, 784]
@@ -22,7 +22,7 @@ def test_prune_node_rejects_bad_sparsity(baseline, splits):
 def test_prune_pipeline_unstructured_reaches_the_sparsity(baseline, splits):
     out = run_pipeline(create_pipeline(), {
         "baseline_model": baseline, "train": splits[0],
-        "params:prune": {"method": "unstructured", "sparsity": 0.9}})
+        "params:prune": {"granularity": "weights", "sparsity": 0.9}})
     layers = out["prune_report"]["layers"]
     zeros = sum(v["after"]["sparsity"] * v["after"]["params"] for k, v in layers.items()
                 if k != "classifier")

@@ -32,9 +32,9 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
               "test": splits[2], "train": splits[0], "params:validate": FAST,
-              "params:targets": TARGETS, "params:finetune": TINY_TRAIN,
+              "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
               "params:distill": {"training": TINY_TRAIN},
-              "prune_report": {"method": "unstructured", "sparsity": 0.8, "layers": {
+              "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {
                   "fc": {"before": {"params": 100, "sparsity": 0.0},
                          "after": {"params": 100, "sparsity": 0.8}}}},
               "params:gates": {"max_size_ratio": 0.5, "max_latency_ratio": None}}
@@ -87,9 +87,9 @@ def test_kfold_stability_repeats_finetune_and_distill_per_fold_and_can_be_gated(
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
               "test": splits[2], "train": splits[0], "params:validate": {**FAST, "kfold": 3},
-              "params:targets": TARGETS, "params:finetune": TINY_TRAIN,
+              "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
               "params:distill": {"training": TINY_TRAIN},
-              "prune_report": {"method": "unstructured", "sparsity": 0.8, "layers": {}},
+              "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {}},
               "params:gates": {"max_size_ratio": None, "max_latency_ratio": None, "checks": [
                   {"metric": "kfold_accuracy_std", "comparator": "<=", "threshold": 0.0}]}}
     out = run_pipeline(create_pipeline(), inputs)

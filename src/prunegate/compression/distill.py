@@ -10,13 +10,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from prunegate.config import choose, number
+from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
 from prunegate.models.zoo import ZOO
 from prunegate.training import LossFn, TrainConfig, fit, seed_everything
 
+KINDS = ("logit",)
+PLANNED_KINDS = ("feature",)  # hint KD between intermediate layers: not built yet
+
 
 @dataclass
 class DistillConfig:
+    kind: str = "logit"  # Hinton logit KD
     temperature: float = 4.0
     # weight of the soft-target term; (1 - alpha) goes to the hard labels
     alpha: float = 0.7
@@ -26,6 +31,10 @@ class DistillConfig:
     student_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.kind in PLANNED_KINDS:
+            raise ConfigError(f"distill.kind '{self.kind}' is not built yet. Built: "
+                              f"{', '.join(KINDS)}.")
+        choose(self.kind, KINDS, "distill.kind")
         number(self.temperature, "distill.temperature", 0.05, 100.0)
         number(self.alpha, "distill.alpha", 0.0, 1.0)
         choose(self.student, ["pruned", *ZOO], "distill.student")

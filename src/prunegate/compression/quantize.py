@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 from onnxruntime import quantization as ortq
 
+from prunegate.compression.onnx_graph import gemm_to_matmul
 from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session, measure_interleaved
@@ -24,11 +25,19 @@ from prunegate.evaluation.latency import make_session, measure_interleaved
 log = logging.getLogger(__name__)
 
 QUANTIZABLE = ("Conv", "Gemm", "MatMul")
-CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax}
+DYNAMIC_QUANTIZABLE = ("Gemm", "MatMul")
+CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax,
+               "entropy": ortq.CalibrationMethod.Entropy,
+               "percentile": ortq.CalibrationMethod.Percentile}
+# static: activations calibrated ahead of time (QDQ); dynamic: weights int8, activation ranges
+# computed per call (no calibration data, Gemm/MatMul only in ONNX Runtime)
+MODES = ("static", "dynamic")
+PLANNED_MODES = ("qat", "qap")
 
 
 @dataclass
 class QuantizeConfig:
+    mode: str = "static"
     op_types: Any = "auto"  # "auto" (measured) or a list drawn from QUANTIZABLE
     calibration: str = "minmax"
     calibration_samples: int = 512
@@ -39,12 +48,17 @@ class QuantizeConfig:
     extra: dict[str, Any] = field(default_factory=dict)  # passed to ORT's extra_options
 
     def __post_init__(self) -> None:
+        if self.mode in PLANNED_MODES:
+            raise ConfigError(f"quantize.mode '{self.mode}' is not built yet. Built: "
+                              f"{', '.join(MODES)}.")
+        choose(self.mode, MODES, "quantize.mode")
         if self.op_types != "auto":
             if not isinstance(self.op_types, list | tuple) or not self.op_types:
                 raise ConfigError("quantize.op_types must be 'auto' or a non-empty list of "
                                   f"{', '.join(QUANTIZABLE)}.")
+            allowed = DYNAMIC_QUANTIZABLE if self.mode == "dynamic" else QUANTIZABLE
             for op in self.op_types:
-                choose(op, QUANTIZABLE, "quantize.op_types entry")
+                choose(op, allowed, f"quantize.op_types entry (mode {self.mode})")
         choose(self.calibration, list(CALIBRATION), "quantize.calibration")
         integer(self.calibration_samples, "quantize.calibration_samples", low=1)
         number(self.latency_tolerance, "quantize.latency_tolerance", 0.0, 1.0)
@@ -75,10 +89,26 @@ def quantize_static(model: onnx.ModelProto, calibration_x: np.ndarray, op_types:
         return onnx.load(dst)
 
 
+def quantize_dynamic(model: onnx.ModelProto, op_types: list[str],
+                     config: QuantizeConfig) -> onnx.ModelProto:
+    """Dynamic int8: weights quantized offline, activations per call. No calibration data."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src, pre, dst = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
+        onnx.save(gemm_to_matmul(model), src)
+        ortq.quant_pre_process(str(src), str(pre))
+        # a Gemm is a MatMul by now
+        ortq.quantize_dynamic(str(pre), str(dst), op_types_to_quantize=["MatMul"],
+                              per_channel=config.per_channel, weight_type=ortq.QuantType.QInt8,
+                              extra_options=dict(config.extra))
+        return onnx.load(dst)
+
+
 def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
                       config: QuantizeConfig) -> tuple[onnx.ModelProto, dict[str, Any]]:
     """The deployable model and a report of every variant that was measured."""
-    present = sorted({n.op_type for n in model.graph.node} & set(QUANTIZABLE))
+    # ONNX Runtime's dynamic quantizer has no Conv kernel worth using (ConvInteger is slow)
+    quantizable = DYNAMIC_QUANTIZABLE if config.mode == "dynamic" else QUANTIZABLE
+    present = sorted({n.op_type for n in model.graph.node} & set(quantizable))
     if config.op_types == "auto":
         subsets = [list(c) for r in range(len(present) + 1)
                    for c in itertools.combinations(present, r)]
@@ -86,14 +116,16 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
         subsets = [sorted(set(config.op_types) & set(present))]
     rng = np.random.default_rng(config.seed)
     calib = calibration_x[rng.permutation(len(calibration_x))[:config.calibration_samples]]
-    variants = {_label(s): (quantize_static(model, calib, s, config) if s else model)
+    variants = {_label(s, config.mode): (_quantize(model, calib, s, config) if s else model)
                 for s in subsets}
     sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
     timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats)
     sizes = {label: m.ByteSize() for label, m in variants.items()}
     chosen = choose_variant(sizes, {lbl: t.p50_ms for lbl, t in timings.items()},
                             config.latency_tolerance)
-    report = {"chosen": chosen, "tolerance": config.latency_tolerance,
+    if config.mode == "dynamic":
+        log.info("dynamic quantization: calibration settings are not used (no calibration)")
+    report = {"mode": config.mode, "chosen": chosen, "tolerance": config.latency_tolerance,
               "variants": {lbl: {"size_bytes": sizes[lbl], "p50_ms": timings[lbl].p50_ms,
                                  "p95_ms": timings[lbl].p95_ms} for lbl in variants}}
     for lbl, row in report["variants"].items():
@@ -109,5 +141,13 @@ def choose_variant(sizes: dict[str, int], p50_ms: dict[str, float], tolerance: f
     return min(eligible, key=lambda label: sizes[label])
 
 
-def _label(op_types: list[str]) -> str:
-    return "int8:" + "+".join(op_types) if op_types else "fp32"
+def _quantize(model: onnx.ModelProto, calib: np.ndarray, op_types: list[str],
+              config: QuantizeConfig) -> onnx.ModelProto:
+    if config.mode == "dynamic":
+        return quantize_dynamic(model, op_types, config)
+    return quantize_static(model, calib, op_types, config)
+
+
+def _label(op_types: list[str], mode: str = "static") -> str:
+    prefix = "int8" if mode == "static" else "int8-dynamic"
+    return f"{prefix}:" + "+".join(op_types) if op_types else "fp32"

@@ -8,7 +8,6 @@ held-out-fold accuracy is optimistic (the dense model was trained on those sampl
 pruned) and the gate's ``kfold_accuracy_*`` metrics read the test accuracy instead.
 """
 
-import copy
 import logging
 from typing import Any
 
@@ -16,10 +15,12 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
+from prunegate.compression import schedules
 from prunegate.compression.distill import DistillConfig, distill
+from prunegate.compression.prune import PruneConfig
 from prunegate.errors import DataError
 from prunegate.models import Checkpoint
-from prunegate.training import TrainConfig, accuracy, fit
+from prunegate.training import TrainConfig, accuracy
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 def kfold_stability(pruned: Checkpoint, baseline: Checkpoint, train: dict[str, np.ndarray],
                     test: dict[str, np.ndarray], k: int, finetune: TrainConfig,
                     kd: DistillConfig, distill_training: TrainConfig,
-                    seed: int = 0) -> dict[str, Any]:
+                    prune: PruneConfig | None = None, seed: int = 0) -> dict[str, Any]:
     """``{"k", "folds": [...], "held_out_accuracy": {mean, std}, "test_accuracy": {mean, std}}``."""
     counts = np.unique(train["y"], return_counts=True)[1]
     smallest = int(counts.min()) if len(counts) else 0
@@ -40,10 +41,9 @@ def kfold_stability(pruned: Checkpoint, baseline: Checkpoint, train: dict[str, n
                                                  total=k, desc="k-fold", leave=False), start=1):
         fit_part = {key: value[fit_idx] for key, value in train.items()}
         held_out = {key: value[held_idx] for key, value in train.items()}
-        model = copy.deepcopy(pruned.model)
-        fit(model, fit_part, held_out, finetune, masks=pruned.masks, desc=f"fold {i} finetune")
-        student, _ = distill(Checkpoint(model, pruned.masks), baseline, fit_part, held_out, kd,
-                             distill_training)
+        tuned, _ = schedules.finetune(pruned, fit_part, held_out, finetune,
+                                      prune or PruneConfig(), desc=f"fold {i} finetune")
+        student, _ = distill(tuned, baseline, fit_part, held_out, kd, distill_training)
         folds.append({"fold": i, "train_rows": len(fit_idx), "held_out_rows": len(held_idx),
                       "held_out_accuracy": accuracy(student.model, held_out),
                       "test_accuracy": accuracy(student.model, test)})

@@ -1,13 +1,15 @@
-"""Prune: structured (tensors shrink) or unstructured (weights zeroed) by magnitude."""
+"""Prune: neurons/channels removed (tensors shrink) or weights zeroed, by a named criterion."""
 
 import copy
 import logging
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from prunegate.compression.prune import PruneConfig, prune_, sparsity_report
+from prunegate.compression.prune import PruneConfig, importance_batches, prune_, sparsity_report
+from prunegate.compression.schedules import first_step_sparsity
 from prunegate.config import from_dict
 from prunegate.models import Checkpoint
 
@@ -20,8 +22,11 @@ def prune_model(baseline: Checkpoint, train: dict[str, np.ndarray],
     config = from_dict(PruneConfig, params, "prune")
     model = copy.deepcopy(baseline.model)
     before = sparsity_report(model)
-    masks = prune_(model, config, torch.from_numpy(train["x"][:1]))
+    # iterative and gradual schedules prune the rest during fine-tuning
+    first = replace(config, sparsity=first_step_sparsity(config))
+    masks = prune_(model, first, torch.from_numpy(train["x"][:1]),
+                   importance_batches(train, config))
     after = sparsity_report(model)
-    report = {"method": config.method, "sparsity": config.sparsity,
-              "layers": {name: {"before": before[name], "after": after[name]} for name in after}}
-    return Checkpoint(model, masks), report
+    return Checkpoint(model, masks), {
+        "config": asdict(config), "first_step_sparsity": first.sparsity,
+        "layers": {name: {"before": before[name], "after": after[name]} for name in after}}

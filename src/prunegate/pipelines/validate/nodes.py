@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 
 from prunegate.compression.export import export_onnx
+from prunegate.compression.prune import PruneConfig
 from prunegate.config import from_dict
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.evaluation.size import count_macs
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
                            train: dict[str, np.ndarray], test: dict[str, np.ndarray],
                            finetune: dict[str, Any], distill: dict[str, Any],
-                           params: dict[str, Any]) -> dict[str, Any]:
+                           params: dict[str, Any], prune: dict[str, Any]) -> dict[str, Any]:
     """Fine-tune + distill repeated on validate.kfold folds; a note only when it is off."""
     k = from_dict(ValidateConfig, params, "validate").kfold
     if k == 0:
@@ -32,7 +33,7 @@ def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
     config = distill_config(distill)
     return kfold_stability(pruned, baseline, train, test, k,
                            from_dict(TrainConfig, finetune, "finetune"), config.kd,
-                           config.training)
+                           config.training, from_dict(PruneConfig, prune, "prune"))
 
 
 def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoint,

@@ -7,7 +7,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
         node(kfold_stability_report,
              inputs=["pruned_model", "baseline_model", "train", "test", "params:finetune",
-                     "params:distill", "params:validate"],
+                     "params:distill", "params:validate", "params:prune"],
              outputs="kfold_report", name="kfold_stability"),
         node(measure_and_gate_stages,
              inputs=["baseline_onnx", "baseline_model", "pruned_model", "finetuned_model",

@@ -1,0 +1,118 @@
+"""Pruning schedules: when the pruning happens relative to fine-tuning.
+
+- ``one_shot``: the prune stage removes everything; fine-tuning recovers with the masks fixed.
+- ``iterative``: N rounds of prune-then-fine-tune. Each round removes the same fraction of what
+  is left, r = 1 − (1 − s)^(1/N), so N rounds reach s; the prune stage did round 1.
+- ``gradual`` (Zhu & Gupta 2017): masks are recomputed during fine-tuning every Δt steps from
+  t0, following s_t = s_f + (s_i − s_f)(1 − (t − t0)/(nΔt))³, so the network adapts while
+  it is pruned. Weights only: shrinking tensors mid-training would reset the optimiser.
+"""
+
+import copy
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from prunegate.compression.criteria import CRITERIA
+from prunegate.compression.prune import PruneConfig, importance_batches, prunable_targets, prune_
+from prunegate.compression.unstructured import apply_masks_, ranked_masks
+from prunegate.models import Checkpoint
+from prunegate.training import TrainConfig, fit
+
+log = logging.getLogger(__name__)
+
+
+def cubic_sparsity(step: int, initial: float, final: float, start: int, events: int,
+                   every: int) -> float:
+    """Zhu & Gupta's s_t: ``initial`` before ``start``, ``final`` from start + events·every."""
+    if step < start:
+        return initial
+    progress = min(1.0, (step - start) / (events * every))
+    return final + (initial - final) * (1.0 - progress) ** 3
+
+
+def round_fraction(sparsity: float, rounds: int) -> float:
+    """The fraction of what is left that each of ``rounds`` equal rounds removes."""
+    return 1.0 - (1.0 - sparsity) ** (1.0 / rounds)
+
+
+def first_step_sparsity(config: PruneConfig) -> float:
+    """What the prune stage itself removes under ``config.schedule``."""
+    if config.schedule == "iterative":
+        return round_fraction(config.sparsity, config.rounds)
+    if config.schedule == "gradual":
+        return config.initial_sparsity
+    return config.sparsity
+
+
+class GradualPruning:
+    """The ``on_step`` hook of ``fit`` that applies the cubic schedule by magnitude ranking."""
+
+    def __init__(self, model: nn.Module, config: PruneConfig, total_steps: int):
+        self.config = config
+        self.every = max(1, int(config.gradual_end * total_steps) // config.gradual_events)
+        self.layers = prunable_targets(model, config)
+        self.masks: dict[str, torch.Tensor] = {}
+        self.trace: list[tuple[int, float]] = []
+
+    def __call__(self, model: nn.Module, step: int) -> dict[str, torch.Tensor] | None:
+        c = self.config
+        if step % self.every or step > c.gradual_events * self.every:
+            return None
+        target = cubic_sparsity(step, c.initial_sparsity, c.sparsity, 0, c.gradual_events,
+                                self.every)
+        scores = CRITERIA[c.criterion](model, self.layers, [], {"norm": c.norm, "seed": c.seed})
+        self.masks = ranked_masks({f"{n}.weight": s for n, s in scores.items()}, target,
+                                  c.scope, c.min_layer_sparsity, c.max_layer_sparsity)
+        apply_masks_({f"{n}.weight": m.weight for n, m in self.layers.items()}, self.masks)
+        self.trace.append((step, target))
+        return self.masks
+
+
+def finetune(pruned: Checkpoint, train: dict[str, np.ndarray], val: dict[str, np.ndarray],
+             config: TrainConfig, prune: PruneConfig,
+             desc: str = "finetune") -> tuple[Checkpoint, dict[str, Any]]:
+    """Fine-tune a copy of the pruned model, pruning further as ``prune.schedule`` says."""
+    model = copy.deepcopy(pruned.model)
+    if prune.schedule == "gradual":
+        per_epoch = -(-len(train["y"]) // config.batch_size)
+        hook = GradualPruning(model, prune, config.epochs * per_epoch)
+        history = fit(model, train, val, config, masks=pruned.masks, desc=desc, on_step=hook)
+        # the scheduled sparsity in force at the end of each epoch, a curve beside the loss
+        history["sparsity"] = [max([s for t, s in hook.trace if t <= e * per_epoch],
+                                   default=prune.initial_sparsity)
+                               for e in range(1, config.epochs + 1)]
+        log.info("gradual pruning events (step, sparsity): %s", hook.trace)
+        return Checkpoint(model, hook.masks or pruned.masks), history
+    if prune.schedule == "iterative":
+        return _iterative(model, pruned.masks, train, val, config, prune, desc)
+    return Checkpoint(model, pruned.masks), fit(model, train, val, config, masks=pruned.masks,
+                                                desc=desc)
+
+
+def _iterative(model: nn.Module, masks: dict[str, torch.Tensor], train, val, config, prune,
+               desc) -> tuple[Checkpoint, dict[str, Any]]:
+    rounds = prune.rounds
+    per_round = [config.epochs // rounds + (1 if i < config.epochs % rounds else 0)
+                 for i in range(rounds)]
+    history: dict[str, Any] = {}
+    example = torch.from_numpy(train["x"][:1])
+    for k, epochs in enumerate(per_round, start=1):
+        if k > 1:  # round 1's pruning was the prune stage's
+            if prune.granularity == "weights":   # cumulative target; zeros rank lowest
+                target = 1.0 - (1.0 - prune.sparsity) ** (k / rounds)
+            else:                                # a fraction of the neurons still there
+                target = round_fraction(prune.sparsity, rounds)
+            step = replace(prune, sparsity=target)
+            masks = prune_(model, step, example, importance_batches(train, prune))
+            log.info("iterative pruning round %d/%d", k, rounds)
+        part = fit(model, train, val, replace(config, epochs=max(1, epochs)), masks=masks,
+                   desc=f"{desc} round {k}/{rounds}")
+        for key, values in part.items():
+            history.setdefault(key, []).extend(values)
+    history["epoch"] = list(range(1, len(history.get("epoch", [])) + 1))
+    return Checkpoint(model, masks), history
