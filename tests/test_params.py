@@ -23,7 +23,10 @@ def load_env(env: str) -> dict:
     return params
 
 
-@pytest.mark.parametrize("recipe", ["mnist_mlp", "mnist_lenet5"])
+RECIPES = sorted(p.stem for p in (CONF.parent / "pipelines").glob("*.yml"))
+
+
+@pytest.mark.parametrize("recipe", RECIPES)
 def test_every_recipe_parses(recipe):
     configs = check_params(load_env(recipe))
     assert 0 < configs["prune"].sparsity < 1

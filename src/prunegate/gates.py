@@ -27,7 +27,7 @@ HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
                     "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall",
                     "kfold_accuracy_mean")
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "size_bytes",
-                   "size_compressed_bytes", "params", "nonzero_params", "macs",
+                   "size_compressed_bytes", "size_sparse_bytes", "params", "nonzero_params", "macs",
                    "kfold_accuracy_std")
 BASES = ("absolute", "relative_to_baseline", "relative_to_champion")
 # measured for the candidate's recipe only (validate.kfold), so there is nothing to compare with

@@ -141,3 +141,47 @@ def test_skip_layers_are_left_whole_and_unknown_names_are_refused():
 def test_data_driven_criteria_without_data_are_refused():
     with pytest.raises(ConfigError, match="needs training batches"):
         prune_(build_model("lenet_300_100"), PruneConfig(criterion="taylor"), X)
+
+
+def test_snip_is_connection_sensitivity_on_one_combined_batch():
+    torch.manual_seed(0)
+    model, batches = toy()
+    halves = [(batches[0][0][:32], batches[0][1][:32]), (batches[0][0][32:], batches[0][1][32:])]
+    nn.functional.cross_entropy(model(batches[0][0]), batches[0][1]).backward()
+    expected = (model.weight.detach() * model.weight.grad).abs()
+    model.zero_grad(set_to_none=True)
+    assert torch.allclose(CRITERIA["snip"](model, {"fc": model}, halves, {})["fc"], expected)
+
+
+def test_snip_prunes_the_untrained_network_before_any_training_step(trained_mlp, splits):
+    from prunegate.models import Checkpoint, fresh_copy
+    from prunegate.pipelines.prune.nodes import prune_model
+    pruned, report = prune_model(Checkpoint(trained_mlp), splits[0], {
+        "granularity": "weights", "criterion": "snip", "at_init": True, "sparsity": 0.9,
+        "scope": "global", "seed": 3})
+    init = fresh_copy(trained_mlp, seed=3).features[1].weight.detach()
+    w = pruned.model.features[1].weight.detach()
+    kept = w != 0
+    assert torch.equal(w[kept], init[kept])                          # the init values, untrained
+    assert not torch.equal(w[kept], trained_mlp.features[1].weight.detach()[kept])
+    assert report["config"]["at_init"] is True
+
+
+def test_snip_without_pruning_at_init_is_refused():
+    with pytest.raises(ConfigError, match="set prune.at_init: true"):
+        PruneConfig(criterion="snip")
+    with pytest.raises(ConfigError, match="needs schedule 'one_shot'"):
+        PruneConfig(at_init=True, schedule="iterative", sparsity=0.5)
+
+
+def test_apoz_removes_the_neurons_that_never_fire_even_with_large_weights(splits):
+    model = build_model("lenet_300_100")
+    with torch.no_grad():
+        model.features[1].weight[:150] *= 10          # large weights...
+        model.features[1].bias[:150] = -1e4           # ...but dead after the ReLU
+        alive = model.features[1].weight[150:].clone()
+    x, y = torch.from_numpy(splits[0]["x"][:128]), torch.from_numpy(splits[0]["y"][:128]).long()
+    prune_(model, PruneConfig(criterion="apoz", sparsity=0.5), X, [(x, y)])
+    assert torch.equal(model.features[1].weight.detach(), alive)
+    with pytest.raises(ConfigError, match="needs granularity 'neurons'"):
+        PruneConfig(criterion="apoz", granularity="weights")

@@ -51,10 +51,56 @@ def obd(model: nn.Module, layers: Layers, batches: Batches, options: dict) -> Sc
             for name, m in layers.items()}
 
 
+def snip(model: nn.Module, layers: Layers, batches: Batches, options: dict) -> Scores:
+    """SNIP connection sensitivity (Lee et al. 2019): |w · ∂L/∂w| of the untrained network on
+    one batch (all the given samples together). Used with prune.at_init: it decides which
+    connections to keep before any training step."""
+    batches = list(batches)
+    x = torch.cat([b[0] for b in batches])
+    y = torch.cat([b[1] for b in batches])
+    grads = next(_gradients(model, layers, [(x, y)], per_sample=False))
+    return {name: (m.weight.detach() * grads[name]).abs() for name, m in layers.items()}
+
+
+def apoz(model: nn.Module, layers: Layers, batches: Batches, options: dict) -> Scores:
+    """APoZ (Hu et al. 2016): a neuron or channel that is zero after its ReLU for most inputs
+    contributes little. Importance 1 − APoZ, spread evenly over the neuron's row so that a
+    neuron's group score is its own. Neurons only: it says nothing about single weights."""
+    zeros = {name: torch.zeros(m.weight.shape[0]) for name, m in layers.items()}
+    counts = dict.fromkeys(layers, 0)
+
+    def hook(name):
+        def record(module, inputs, output):
+            dims = [d for d in range(output.dim()) if d != 1]   # all but the channel axis
+            zeros[name] += (torch.relu(output) == 0).float().mean(dim=dims).detach()
+            counts[name] += 1
+        return record
+
+    handles = [m.register_forward_hook(hook(name)) for name, m in layers.items()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for x, _ in batches:
+                model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    scores = {}
+    for name, m in layers.items():
+        importance = 1.0 - zeros[name] / max(counts[name], 1)
+        per_weight = importance / m.weight[0].numel()
+        scores[name] = per_weight.view(-1, *[1] * (m.weight.dim() - 1)).expand_as(m.weight).clone()
+    return scores
+
+
 CRITERIA: dict[str, Criterion] = {"magnitude": magnitude, "random": random, "taylor": taylor,
-                                  "obd": obd}
+                                  "obd": obd, "snip": snip, "apoz": apoz}
 # criteria that read data (the others are computed from the weights alone)
-NEEDS_DATA = ("taylor", "obd")
+NEEDS_DATA = ("taylor", "obd", "snip", "apoz")
+# criteria that score neurons/channels as a whole, not single weights
+NEURON_ONLY = ("apoz",)
 
 
 def _gradients(model: nn.Module, layers: Layers, batches: Batches, per_sample: bool):

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from prunegate.compression.criteria import CRITERIA, NEEDS_DATA
+from prunegate.compression.criteria import CRITERIA, NEEDS_DATA, NEURON_ONLY
 from prunegate.compression.structured import prune_structured_
 from prunegate.compression.unstructured import apply_masks_, ranked_masks, threshold_masks
 from prunegate.config import choose, integer, number
@@ -28,7 +28,7 @@ SELECTIONS = ("ranked", "threshold")
 SCOPES = ("local", "global")
 SCHEDULES = ("one_shot", "iterative", "gradual")
 # named in the catalogue, refused until they are built, so a config never silently ignores them
-PLANNED = {"granularity": ("layers",), "criterion": ("snip", "apoz", "lrp"),
+PLANNED = {"granularity": ("layers",), "criterion": ("lrp",),
            "schedule": ("dynamic",)}
 # each schedule's own keys; the others must stay unset (null)
 SCHEDULE_KEYS = {"iterative": {"rounds": 3},
@@ -58,7 +58,10 @@ class PruneConfig:
     initial_sparsity: float | None = None
     gradual_events: int | None = None
     gradual_end: float | None = None
-    importance_batches: int = 4  # data-driven criteria (taylor, obd) read this many batches
+    # prune a freshly initialised copy of the architecture (seeded by `seed`) instead of the
+    # trained baseline; fine-tuning then trains it from scratch with the masks held (SNIP)
+    at_init: bool = False
+    importance_batches: int = 4  # data-driven criteria (taylor, obd, snip) read these batches
     importance_batch_size: int = 64
     seed: int = 0
 
@@ -79,6 +82,17 @@ class PruneConfig:
             raise ConfigError("prune.min_layer_sparsity must be <= prune.max_layer_sparsity.")
         integer(self.importance_batches, "prune.importance_batches", low=1)
         integer(self.importance_batch_size, "prune.importance_batch_size", low=1)
+        if self.criterion in NEURON_ONLY and self.granularity != "neurons":
+            raise ConfigError(f"prune.criterion '{self.criterion}' scores whole neurons and "
+                              "channels: it needs granularity 'neurons'.")
+        if not isinstance(self.at_init, bool):
+            raise ConfigError("prune.at_init must be true or false.")
+        if self.criterion == "snip" and not self.at_init:
+            raise ConfigError("prune.criterion 'snip' scores connections at initialisation: set "
+                              "prune.at_init: true (fine-tuning then trains the pruned network).")
+        if self.at_init and self.schedule != "one_shot":
+            raise ConfigError("prune.at_init prunes once, before training: it needs schedule "
+                              "'one_shot'.")
         if not isinstance(self.skip_classifier, bool):
             raise ConfigError("prune.skip_classifier must be true or false.")
         if not isinstance(self.skip_layers, list) or not all(

@@ -18,6 +18,7 @@ import onnx
 from onnxruntime import quantization as ortq
 
 from prunegate.compression.onnx_graph import gemm_to_matmul
+from prunegate.compression.sparse_encoding import sparse_encode
 from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session, measure_interleaved
@@ -45,6 +46,8 @@ class QuantizeConfig:
     latency_tolerance: float = 0.25  # the latency cost accepted for a smaller file
     timing_repeats: int = 1000
     seed: int = 0
+    # deploy the COO-encoded file when it is smaller (unstructured sparsity); ORT loads it as is
+    sparse_encoding: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # passed to ORT's extra_options
 
     def __post_init__(self) -> None:
@@ -63,6 +66,8 @@ class QuantizeConfig:
         integer(self.calibration_samples, "quantize.calibration_samples", low=1)
         number(self.latency_tolerance, "quantize.latency_tolerance", 0.0, 1.0)
         integer(self.timing_repeats, "quantize.timing_repeats", low=10)
+        if not isinstance(self.sparse_encoding, bool):
+            raise ConfigError("quantize.sparse_encoding must be true or false.")
 
 
 class _Reader(ortq.CalibrationDataReader):
@@ -131,7 +136,16 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
     for lbl, row in report["variants"].items():
         log.info("quantize variant %-16s %8d bytes  p50 %.4f ms%s", lbl, row["size_bytes"],
                  row["p50_ms"], "  <- chosen" if lbl == chosen else "")
-    return variants[chosen], report
+    deployable = variants[chosen]
+    if config.sparse_encoding:
+        encoded = sparse_encode(deployable)
+        report["sparse_encoding"] = {"dense_bytes": deployable.ByteSize(), "sparse_bytes":
+                                     None if encoded is None else encoded.ByteSize(),
+                                     "used": encoded is not None}
+        if encoded is None:
+            log.info("sparse encoding: not smaller than the dense file; keeping the dense one")
+        deployable = encoded or deployable
+    return deployable, report
 
 
 def choose_variant(sizes: dict[str, int], p50_ms: dict[str, float], tolerance: float) -> str:

@@ -91,3 +91,9 @@ def model_name(model: nn.Module) -> str:
         if type(model) is cls:
             return name
     raise TypeError(f"{type(model).__name__} is not a zoo model")
+
+
+def fresh_copy(model: nn.Module, seed: int) -> nn.Module:
+    """The same architecture, newly initialised from ``seed``: what pruning at init starts from."""
+    torch.manual_seed(seed)
+    return build_model(model_name(model), **model.arch())

@@ -11,7 +11,7 @@ import torch
 from prunegate.compression.prune import PruneConfig, importance_batches, prune_, sparsity_report
 from prunegate.compression.schedules import first_step_sparsity
 from prunegate.config import from_dict
-from prunegate.models import Checkpoint
+from prunegate.models import Checkpoint, fresh_copy
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,8 @@ def prune_model(baseline: Checkpoint, train: dict[str, np.ndarray],
                 params: dict[str, Any]) -> tuple[Checkpoint, dict]:
     """A pruned copy of the baseline, its masks, and a per-layer before/after report."""
     config = from_dict(PruneConfig, params, "prune")
-    model = copy.deepcopy(baseline.model)
+    model = fresh_copy(baseline.model, config.seed) if config.at_init else copy.deepcopy(
+        baseline.model)
     before = sparsity_report(model)
     # iterative and gradual schedules prune the rest during fine-tuning
     first = replace(config, sparsity=first_step_sparsity(config))
