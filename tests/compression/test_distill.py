@@ -45,3 +45,20 @@ def test_feature_kd_is_refused_until_built():
     from prunegate.errors import ConfigError
     with pytest.raises(ConfigError, match="distill.kind 'feature' is not built yet"):
         DistillConfig(kind="feature")
+
+
+def test_the_teacher_is_chosen_by_name():
+    import pytest
+    from torch import nn
+
+    from prunegate.compression.distill import DistillConfig, teacher_of
+    from prunegate.errors import ConfigError
+    from prunegate.models import Checkpoint
+    finetuned, baseline = Checkpoint(nn.Linear(2, 2)), Checkpoint(nn.Linear(2, 2))
+    assert teacher_of(DistillConfig(), finetuned, baseline) is baseline.model
+    assert teacher_of(DistillConfig(teacher="finetuned"), finetuned, baseline) is finetuned.model
+    assert teacher_of(DistillConfig(student="lenet5"), finetuned, baseline) is finetuned.model
+    assert teacher_of(DistillConfig(student="lenet5", teacher="baseline"), finetuned,
+                      baseline) is baseline.model
+    with pytest.raises(ConfigError, match="Choose one of: auto, baseline, finetuned"):
+        DistillConfig(teacher="oracle")

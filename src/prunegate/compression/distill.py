@@ -16,6 +16,7 @@ from prunegate.models.zoo import ZOO
 from prunegate.training import LossFn, TrainConfig, fit, seed_everything
 
 KINDS = ("logit",)
+TEACHERS = ("auto", "baseline", "finetuned")
 PLANNED_KINDS = ("feature",)  # hint KD between intermediate layers: not built yet
 
 
@@ -29,6 +30,9 @@ class DistillConfig:
     # trains that (smaller) architecture from scratch with the pruned model as its teacher.
     student: str = "pruned"
     student_kwargs: dict[str, Any] = field(default_factory=dict)
+    # which earlier stage's model teaches: "auto" is the dense baseline for the pruned student
+    # and the fine-tuned model for a zoo student
+    teacher: str = "auto"
 
     def __post_init__(self) -> None:
         if self.kind in PLANNED_KINDS:
@@ -38,6 +42,7 @@ class DistillConfig:
         number(self.temperature, "distill.temperature", 0.05, 100.0)
         number(self.alpha, "distill.alpha", 0.0, 1.0)
         choose(self.student, ["pruned", *ZOO], "distill.student")
+        choose(self.teacher, TEACHERS, "distill.teacher")
 
 
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, targets: torch.Tensor,
@@ -63,17 +68,24 @@ def kd_loss_fn(teacher: nn.Module, config: DistillConfig) -> LossFn:
     return loss
 
 
+def teacher_of(config: DistillConfig, finetuned: Checkpoint, baseline: Checkpoint) -> nn.Module:
+    name = config.teacher
+    if name == "auto":
+        name = "baseline" if config.student == "pruned" else "finetuned"
+    return {"baseline": baseline.model, "finetuned": finetuned.model}[name]
+
+
 def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.ndarray],
             val: dict[str, np.ndarray], config: DistillConfig,
             training: TrainConfig) -> tuple[Checkpoint, dict[str, list[float]]]:
-    """Student "pruned": a copy of the fine-tuned model learns from the dense baseline, masks
-    held. A zoo name: that architecture, freshly built, learns from the fine-tuned model."""
+    """Student "pruned": a copy of the fine-tuned model, masks held. A zoo name: that
+    architecture, freshly built. The teacher is ``config.teacher`` (see ``teacher_of``)."""
     if config.student == "pruned":
-        student, teacher, masks = copy.deepcopy(finetuned.model), baseline.model, finetuned.masks
+        student, masks = copy.deepcopy(finetuned.model), finetuned.masks
     else:
         seed_everything(training.seed)
-        student = build_model(config.student, **config.student_kwargs)
-        teacher, masks = finetuned.model, {}
+        student, masks = build_model(config.student, **config.student_kwargs), {}
+    teacher = teacher_of(config, finetuned, baseline)
     history = fit(student, train, val, training, loss_fn=kd_loss_fn(teacher, config),
                   masks=masks, desc="distill")
     return Checkpoint(student, masks), history

@@ -13,7 +13,7 @@ Each run re-measures latency from scratch, so the results include this machine's
 """
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -87,8 +87,8 @@ def run_gate_audit(candidate: onnx.ModelProto, baseline: onnx.ModelProto,
     """``{"same_candidate": {runs, false_failures}, "injected": {kind: {runs, caught}}}``,
     measured at the target's gate batch size (the only one the gate decides on)."""
     gate = GateConfig(**AUDIT_GATE)
-    target = TargetProfile(**{**asdict(target or TargetProfile()),
-                              "batch_sizes": [(target or TargetProfile()).gate_batch]})
+    target = target or TargetProfile()
+    target = replace(target, batch_sizes=[target.gate_batch])
     layers = calibrate_slower(candidate, batch_of(test["x"], target.gate_batch), target)
     variants = {"same_candidate": candidate, "accuracy": candidate,
                 "latency": slower(candidate, layers), "size": bigger(candidate)}
