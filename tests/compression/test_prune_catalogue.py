@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from prunegate.compression.criteria import CRITERIA
+from prunegate.compression.criteria import CRITERIA, lrp_relevance
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.compression.unstructured import ranked_masks
 from prunegate.errors import ConfigError
@@ -77,7 +77,7 @@ def toy():
     return model, [(x, y)]
 
 
-@pytest.mark.parametrize("criterion", ["taylor", "obd"])
+@pytest.mark.parametrize("criterion", ["taylor", "obd", "lrp"])
 def test_loss_aware_criteria_rank_the_effective_weight_above_the_idle_one(criterion):
     torch.manual_seed(0)
     model, batches = toy()
@@ -86,6 +86,22 @@ def test_loss_aware_criteria_rank_the_effective_weight_above_the_idle_one(criter
     assert (scores[:, 1] == 0).all()
     magnitude = CRITERIA["magnitude"](model, {"fc": model}, batches, {"norm": 2, "seed": 0})
     assert (magnitude["fc"][:, 1] > magnitude["fc"][:, 0]).all()   # what magnitude gets wrong
+
+
+def test_lrp_conserves_relevance_layer_by_layer():
+    """Bias-free ReLU net: every layer's weight relevances sum to the explained logits."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5, bias=False), nn.ReLU(), nn.Linear(5, 4, bias=False),
+                          nn.ReLU(), nn.Linear(4, 3, bias=False))
+    x, y = torch.randn(8, 6), torch.randint(0, 3, (8,))
+    layers = {"0": model[0], "2": model[2], "4": model[4]}
+    relevance = lrp_relevance(model, layers, [(x, y)])
+    explained = float(model(x).gather(1, y[:, None]).sum())
+    for name, r in relevance.items():
+        assert float(r.sum()) == pytest.approx(explained, rel=1e-4), name
+    assert all(p.grad is None for p in model.parameters())
+    scores = CRITERIA["lrp"](model, layers, [(x, y)], {})
+    assert all(torch.equal(scores[n], relevance[n].abs()) for n in layers)
 
 
 def test_taylor_matches_its_formula_and_leaves_no_gradients_behind():
@@ -99,7 +115,7 @@ def test_taylor_matches_its_formula_and_leaves_no_gradients_behind():
     assert model.weight.grad is None
 
 
-@pytest.mark.parametrize("criterion", ["taylor", "obd", "random"])
+@pytest.mark.parametrize("criterion", ["taylor", "obd", "lrp", "random"])
 def test_neuron_pruning_works_with_every_criterion(criterion, splits):
     model = build_model("lenet_300_100")
     x, y = torch.from_numpy(splits[0]["x"][:64]), torch.from_numpy(splits[0]["y"][:64]).long()
@@ -121,13 +137,16 @@ def test_neuron_criterion_decides_which_neurons_go():
 
 
 def test_global_neuron_pruning_takes_more_from_the_layer_with_weak_neurons():
+    torch.manual_seed(0)
     model = build_model("lenet_300_100")
-    with torch.no_grad():
-        model.features[1].weight.mul_(1e-3)          # fc1's neurons are all weak
+    with torch.no_grad():   # fc1's neurons 0-199 are weak: their rows and their columns in fc2
+        model.features[1].weight[:200] *= 1e-3
+        model.features[3].weight[:, :200] *= 1e-3
     prune_(model, PruneConfig(sparsity=0.5, scope="global", max_layer_sparsity=0.9), X)
     fc1, fc2 = model.features[1].weight.shape[0], model.features[3].weight.shape[0]
     assert fc1 < 150 and fc2 > 50                    # uneven, unlike local scope
     assert fc1 >= 30                                 # but no layer beyond max_layer_sparsity
+    assert fc1 + fc2 == 200
 
 
 def test_skip_layers_are_left_whole_and_unknown_names_are_refused():

@@ -60,10 +60,34 @@ def test_iterative_pruning_reaches_the_target_in_rounds(splits):
     assert history["epoch"] == [1, 2, 3]                              # one epoch per round
 
 
-def test_one_shot_holds_the_masks():
+def test_one_shot_holds_the_masks_through_fine_tuning(splits):
+    train, val = small_data(splits)
+    config = PruneConfig(granularity="weights", sparsity=0.5)
     model = build_model("lenet_300_100", hidden=[32, 16])
-    masks = prune_(model, PruneConfig(granularity="weights", sparsity=0.5), X)
-    assert masks and PruneConfig().schedule == "one_shot"
+    masks = prune_(model, config, X)
+    tuned, _ = finetune(Checkpoint(model, masks), train, val, TrainConfig(epochs=2), config)
+    for name, mask in masks.items():
+        weight = dict(tuned.model.named_parameters())[name]
+        assert torch.equal(weight != 0, mask)                 # same zeros, nothing came back
+
+
+def test_dynamic_pruning_lets_pruned_weights_come_back_at_the_same_sparsity(splits):
+    train, val = small_data(splits)
+    config = PruneConfig(granularity="weights", schedule="dynamic", sparsity=0.8,
+                         dynamic_every=2, dynamic_end=1.0)
+    model = build_model("lenet_300_100", hidden=[32, 16])
+    masks = prune_(model, config, X)
+    tuned, history = finetune(Checkpoint(model, masks), train, val,
+                              TrainConfig(epochs=3, batch_size=32, lr=0.01), config)
+    revived = 0
+    for name, start in masks.items():
+        weight = dict(tuned.model.named_parameters())[name]
+        assert float((weight == 0).float().mean()) == pytest.approx(0.8, abs=1 / weight.numel())
+        assert torch.equal(tuned.masks[name], weight != 0)
+        revived += int(((weight != 0) & ~start).sum())
+    assert revived > 0                                        # pruned at the start, back at the end
+    assert history["revived"][-1] >= revived and history["revived"] == sorted(history["revived"])
+    assert not any("parametrizations" in n for n, _ in tuned.model.named_parameters())
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -73,6 +97,8 @@ def test_one_shot_holds_the_masks():
     ({"schedule": "gradual", "granularity": "weights", "initial_sparsity": 0.9},
      "'prune.initial_sparsity' must be <= 0.7"),
     ({"schedule": "iterative", "gradual_events": 5}, "only read with prune.schedule 'gradual'"),
+    ({"schedule": "dynamic"}, "'dynamic' re-ranks weights by magnitude"),
+    ({"dynamic_every": 5}, "only read with prune.schedule 'dynamic'"),
 ])
 def test_schedule_settings_are_checked(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -95,10 +95,53 @@ def apoz(model: nn.Module, layers: Layers, batches: Batches, options: dict) -> S
     return scores
 
 
+def lrp_relevance(model: nn.Module, layers: Layers, batches: Batches,
+                  epsilon: float = 1e-6) -> Scores:
+    """Signed LRP-ε relevance of every weight, summed over the samples, each sample's relevance
+    starting from its true class's logit (Bach et al. 2015; for pruning, Yeom et al. 2021).
+
+    The ε-rule R_i = a_i Σ_j w_ji R_j / (z_j + ε·sign z_j) is ordinary backpropagation with the
+    gradient at each Linear/Conv output scaled by z / (z + ε·sign z); the relevance of w_ji is then
+    w_ji · ∂/∂w_ji. Doing it with hooks works on any graph (residual sums, pooling), not only on
+    chains of layers. With zero biases relevance is conserved: each layer's weight relevances sum
+    to the explained logits.
+    """
+    relevance = {name: torch.zeros_like(m.weight) for name, m in layers.items()}
+    linear = [m for m in model.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+
+    def stabilise(module, inputs, output):
+        z = output.detach()
+        scale = z / (z + epsilon * torch.where(z >= 0, 1.0, -1.0))
+        output.register_hook(lambda grad: grad * scale)
+
+    handles = [m.register_forward_hook(stabilise) for m in linear]
+    was_training = model.training
+    model.eval()
+    try:
+        for x, y in batches:
+            model.zero_grad(set_to_none=True)
+            logits = model(x)
+            logits.backward(F.one_hot(y, logits.shape[1]).to(logits.dtype))
+            for name, m in layers.items():
+                relevance[name] += (m.weight.detach() * m.weight.grad).detach()
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)
+    return relevance
+
+
+def lrp(model: nn.Module, layers: Layers, batches: Batches, options: dict) -> Scores:
+    """|LRP-ε relevance|: a weight whose contribution to the explained decisions is near zero,
+    whichever its sign, goes first."""
+    return {name: r.abs() for name, r in lrp_relevance(model, layers, batches).items()}
+
+
 CRITERIA: dict[str, Criterion] = {"magnitude": magnitude, "random": random, "taylor": taylor,
-                                  "obd": obd, "snip": snip, "apoz": apoz}
+                                  "obd": obd, "snip": snip, "apoz": apoz, "lrp": lrp}
 # criteria that read data (the others are computed from the weights alone)
-NEEDS_DATA = ("taylor", "obd", "snip", "apoz")
+NEEDS_DATA = ("taylor", "obd", "snip", "apoz", "lrp")
 # criteria that score neurons/channels as a whole, not single weights
 NEURON_ONLY = ("apoz",)
 

@@ -26,13 +26,13 @@ Masks = dict[str, torch.Tensor]
 GRANULARITIES = ("weights", "neurons")
 SELECTIONS = ("ranked", "threshold")
 SCOPES = ("local", "global")
-SCHEDULES = ("one_shot", "iterative", "gradual")
+SCHEDULES = ("one_shot", "iterative", "gradual", "dynamic")
 # named in the catalogue, refused until they are built, so a config never silently ignores them
-PLANNED = {"granularity": ("layers",), "criterion": ("lrp",),
-           "schedule": ("dynamic",)}
+PLANNED = {"granularity": ("layers",)}
 # each schedule's own keys; the others must stay unset (null)
 SCHEDULE_KEYS = {"iterative": {"rounds": 3},
-                 "gradual": {"initial_sparsity": 0.0, "gradual_events": 10, "gradual_end": 0.75}}
+                 "gradual": {"initial_sparsity": 0.0, "gradual_events": 10, "gradual_end": 0.75},
+                 "dynamic": {"dynamic_every": 50, "dynamic_end": 0.75}}
 
 
 @dataclass
@@ -58,6 +58,11 @@ class PruneConfig:
     initial_sparsity: float | None = None
     gradual_events: int | None = None
     gradual_end: float | None = None
+    # dynamic (Guo et al. 2016): pruned weights keep learning behind the mask and every
+    # `dynamic_every` steps the mask is re-ranked, so a weight can come back; the mask is frozen
+    # after `dynamic_end` of fine-tuning (defaults 50, 0.75)
+    dynamic_every: int | None = None
+    dynamic_end: float | None = None
     # prune a freshly initialised copy of the architecture (seeded by `seed`) instead of the
     # trained baseline; fine-tuning then trains it from scratch with the masks held (SNIP)
     at_init: bool = False
@@ -127,6 +132,13 @@ class PruneConfig:
             number(self.gradual_end, "prune.gradual_end", 0.0, 1.0)
             if self.gradual_end == 0:
                 raise ConfigError("prune.gradual_end must be > 0.")
+        if self.schedule == "dynamic":
+            if self.granularity != "weights" or self.criterion != "magnitude":
+                raise ConfigError("prune.schedule 'dynamic' re-ranks weights by magnitude during "
+                                  "fine-tuning: it needs granularity 'weights' and criterion "
+                                  "'magnitude'.")
+            integer(self.dynamic_every, "prune.dynamic_every", low=1)
+            number(self.dynamic_end, "prune.dynamic_end", 0.0, 1.0)
 
     def _check_threshold(self) -> None:
         if self.granularity != "weights" or self.criterion != "magnitude":

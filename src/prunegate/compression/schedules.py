@@ -6,6 +6,9 @@
 - ``gradual`` (Zhu & Gupta 2017): masks are recomputed during fine-tuning every Δt steps from
   t0, following s_t = s_f + (s_i − s_f)(1 − (t − t0)/(nΔt))³, so the network adapts while
   it is pruned. Weights only: shrinking tensors mid-training would reset the optimiser.
+- ``dynamic`` (Guo et al. 2016, dynamic network surgery): the forward pass sees the masked
+  weights, but the gradient updates every weight (straight-through), and the mask is re-ranked
+  every Δ steps, so a pruned weight that grows back above the cut returns.
 """
 
 import copy
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from prunegate.compression.criteria import CRITERIA
 from prunegate.compression.prune import PruneConfig, importance_batches, prunable_targets, prune_
@@ -73,6 +77,53 @@ class GradualPruning:
         return self.masks
 
 
+class _Masked(nn.Module):
+    """Parametrization w -> w·mask whose gradient passes to every w (straight-through)."""
+
+    def __init__(self, mask: torch.Tensor):
+        super().__init__()
+        self.register_buffer("mask", mask.clone())
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight + (weight * self.mask - weight).detach()
+
+
+class DynamicPruning:
+    """Holds the straight-through masks of ``dynamic`` and re-ranks them as ``on_step``."""
+
+    def __init__(self, model: nn.Module, config: PruneConfig, masks: dict[str, torch.Tensor],
+                 total_steps: int):
+        self.config = config
+        self.last = int(config.dynamic_end * total_steps)
+        self.layers = prunable_targets(model, config)
+        self.masked = {f"{n}.weight": _Masked(masks[f"{n}.weight"].to(m.weight.dtype))
+                       for n, m in self.layers.items()}
+        for name, m in self.layers.items():
+            parametrize.register_parametrization(m, "weight", self.masked[f"{name}.weight"])
+        self.revived = 0  # weights that were pruned and came back, over all re-rankings
+        self.trace: list[tuple[int, int]] = []
+
+    def __call__(self, model: nn.Module, step: int) -> None:
+        c = self.config
+        if step % c.dynamic_every or step > self.last:
+            return
+        dense = {f"{n}.weight": m.parametrizations.weight.original.detach()
+                 for n, m in self.layers.items()}
+        masks = ranked_masks({n: w.abs() for n, w in dense.items()}, c.sparsity, c.scope,
+                             c.min_layer_sparsity, c.max_layer_sparsity)
+        for name, mask in masks.items():
+            old = self.masked[name].mask
+            self.revived += int((mask & (old == 0)).sum())
+            old.copy_(mask)
+        self.trace.append((step, self.revived))
+
+    def finish(self) -> dict[str, torch.Tensor]:
+        """Bake the masks into plain weights (exactly zero where pruned); the final masks."""
+        for m in self.layers.values():
+            parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+        return {name: p.mask.bool() for name, p in self.masked.items()}
+
+
 def finetune(pruned: Checkpoint, train: dict[str, np.ndarray], val: dict[str, np.ndarray],
              config: TrainConfig, prune: PruneConfig,
              desc: str = "finetune") -> tuple[Checkpoint, dict[str, Any]]:
@@ -83,15 +134,32 @@ def finetune(pruned: Checkpoint, train: dict[str, np.ndarray], val: dict[str, np
         hook = GradualPruning(model, prune, config.epochs * per_epoch)
         history = fit(model, train, val, config, masks=pruned.masks, desc=desc, on_step=hook)
         # the scheduled sparsity in force at the end of each epoch, a curve beside the loss
-        history["sparsity"] = [max([s for t, s in hook.trace if t <= e * per_epoch],
-                                   default=prune.initial_sparsity)
-                               for e in range(1, config.epochs + 1)]
+        history["sparsity"] = _per_epoch(hook.trace, per_epoch, config.epochs,
+                                         prune.initial_sparsity)
         log.info("gradual pruning events (step, sparsity): %s", hook.trace)
         return Checkpoint(model, hook.masks or pruned.masks), history
+    if prune.schedule == "dynamic":
+        per_epoch = -(-len(train["y"]) // config.batch_size)
+        dynamic = DynamicPruning(model, prune, pruned.masks, config.epochs * per_epoch)
+        try:  # the mask lives in the parametrization: fit must not zero the dense weights
+            history = fit(model, train, val, config, desc=desc, on_step=dynamic)
+        finally:
+            masks = dynamic.finish()
+        log.info("dynamic pruning: %d pruned weights came back over the re-rankings",
+                 dynamic.revived)
+        history["revived"] = _per_epoch(dynamic.trace, per_epoch, config.epochs, 0)
+        return Checkpoint(model, masks), history
     if prune.schedule == "iterative":
         return _iterative(model, pruned.masks, train, val, config, prune, desc)
     return Checkpoint(model, pruned.masks), fit(model, train, val, config, masks=pruned.masks,
                                                 desc=desc)
+
+
+def _per_epoch(trace: list[tuple[int, float]], per_epoch: int, epochs: int,
+               default: float) -> list[float]:
+    """A schedule's (step, value) events as the value in force at the end of each epoch."""
+    return [max([v for t, v in trace if t <= e * per_epoch], default=default)
+            for e in range(1, epochs + 1)]
 
 
 def _iterative(model: nn.Module, masks: dict[str, torch.Tensor], train, val, config, prune,
