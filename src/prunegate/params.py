@@ -16,7 +16,7 @@ from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import select_target, target_profiles
 from prunegate.gates import ABSOLUTE_ONLY, GateConfig, gate_config
-from prunegate.models.zoo import ModelConfig
+from prunegate.models.zoo import DROPPABLE, ModelConfig
 from prunegate.registry import TrackingConfig
 from prunegate.training import TrainConfig
 
@@ -87,6 +87,10 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"'{key}' must be a mapping, got {section!r}.")
         configs[key] = build(section)
     configs["target"] = select_target(configs["targets"], configs["validate"].target)
+    if configs["prune"].granularity == "layers" and configs["model"].name not in DROPPABLE:
+        raise ConfigError(f"prune.granularity 'layers' drops shape-preserving blocks, and "
+                          f"model '{configs['model'].name}' has none. Use a model with residual "
+                          f"blocks ({', '.join(DROPPABLE)}) or granularity 'neurons'.")
     kfold_checks = [s.name for s in configs["gates"].specs() if s.metric in ABSOLUTE_ONLY]
     if kfold_checks and configs["validate"].kfold == 0:
         raise ConfigError(f"gate check {kfold_checks[0]} needs k-fold results, but "

@@ -78,14 +78,11 @@ def test_sparsity_outside_0_1_is_rejected(sparsity):
         PruneConfig(sparsity=sparsity)
 
 
-def test_unknown_names_list_the_valid_ones_and_planned_ones_say_not_built():
+def test_unknown_names_list_the_valid_ones():
     with pytest.raises(ConfigError, match="Choose one of: weights, neurons"):
         PruneConfig(granularity="filters")
     with pytest.raises(ConfigError, match="did you mean 'taylor'"):
         PruneConfig(criterion="taylr")
-    for key, value in [("granularity", "layers")]:
-        with pytest.raises(ConfigError, match=f"prune.{key} '{value}' is not built yet"):
-            PruneConfig(**{key: value})
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -5,7 +5,8 @@ from prunegate.errors import ConfigError, DataError
 from prunegate.models import Checkpoint, ModelConfig, build_model, load_checkpoint, save_checkpoint
 
 
-@pytest.mark.parametrize("name, params", [("lenet_300_100", 266_610), ("lenet5", 61_706)])
+@pytest.mark.parametrize("name, params", [("lenet_300_100", 266_610), ("lenet5", 61_706),
+                                                  ("resnet_mini", 21_930)])
 def test_zoo_models_have_their_published_sizes(name, params):
     model = build_model(name)
     assert sum(p.numel() for p in model.parameters()) == params

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from prunegate.compression.criteria import CRITERIA, NEEDS_DATA, NEURON_ONLY
+from prunegate.compression.layers import LAYER_CRITERIA, drop_blocks_
 from prunegate.compression.structured import prune_structured_
 from prunegate.compression.unstructured import apply_masks_, ranked_masks, threshold_masks
 from prunegate.config import choose, integer, number
@@ -23,12 +24,10 @@ from prunegate.errors import ConfigError
 log = logging.getLogger(__name__)
 
 Masks = dict[str, torch.Tensor]
-GRANULARITIES = ("weights", "neurons")
+GRANULARITIES = ("weights", "neurons", "layers")
 SELECTIONS = ("ranked", "threshold")
 SCOPES = ("local", "global")
 SCHEDULES = ("one_shot", "iterative", "gradual", "dynamic")
-# named in the catalogue, refused until they are built, so a config never silently ignores them
-PLANNED = {"granularity": ("layers",)}
 # each schedule's own keys; the others must stay unset (null)
 SCHEDULE_KEYS = {"iterative": {"rounds": 3},
                  "gradual": {"initial_sparsity": 0.0, "gradual_events": 10, "gradual_end": 0.75},
@@ -71,14 +70,11 @@ class PruneConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for key, names in (("granularity", GRANULARITIES), ("criterion", list(CRITERIA)),
+        criteria = list(CRITERIA) + [c for c in LAYER_CRITERIA if c not in CRITERIA]
+        for key, names in (("granularity", GRANULARITIES), ("criterion", criteria),
                            ("selection", SELECTIONS), ("scope", SCOPES),
                            ("schedule", SCHEDULES)):
-            value = getattr(self, key)
-            if value in PLANNED.get(key, ()):
-                raise ConfigError(f"prune.{key} '{value}' is not built yet. Built: "
-                                  f"{', '.join(names)}.")
-            choose(value, names, f"prune.{key}")
+            choose(getattr(self, key), names, f"prune.{key}")
         if self.norm not in (1, 2):
             raise ConfigError(f"prune.norm must be 1 or 2, got {self.norm!r}.")
         for key in ("min_layer_sparsity", "max_layer_sparsity"):
@@ -108,6 +104,27 @@ class PruneConfig:
         else:
             self._check_ranked()
         self._check_schedule()
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        if self.granularity != "layers":
+            if self.criterion not in CRITERIA:
+                raise ConfigError(f"prune.criterion '{self.criterion}' ranks whole blocks: it "
+                                  "needs granularity 'layers'.")
+            return
+        if self.criterion not in LAYER_CRITERIA:
+            raise ConfigError(f"prune.granularity 'layers' ranks whole blocks by the measured "
+                              f"accuracy without each: set prune.criterion to one of "
+                              f"{', '.join(LAYER_CRITERIA)} (got '{self.criterion}').")
+        if self.scope != "global":
+            raise ConfigError("prune.granularity 'layers' ranks blocks across the whole network: "
+                              "set prune.scope: global.")
+        if self.schedule != "one_shot" or self.at_init:
+            raise ConfigError("prune.granularity 'layers' drops blocks once, from the trained "
+                              "model: it needs schedule 'one_shot' and at_init false.")
+        if (self.min_layer_sparsity, self.max_layer_sparsity) != (0.0, 1.0):
+            raise ConfigError("prune.min/max_layer_sparsity bound each layer's share, which "
+                              "does not apply to dropping whole blocks; leave them at 0 and 1.")
 
     def _check_schedule(self) -> None:
         for schedule, keys in SCHEDULE_KEYS.items():
@@ -165,11 +182,23 @@ class PruneConfig:
 
 
 def prune_(model: nn.Module, config: PruneConfig, example_input: torch.Tensor,
-           batches: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None) -> Masks:
+           batches: Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
+           details: dict | None = None) -> Masks:
     """Prune ``model`` in place; returns the masks that fine-tuning must keep (may be empty).
 
-    ``batches`` (inputs, labels) feed the data-driven criteria and are required by them.
+    ``batches`` (inputs, labels) feed the data-driven criteria and are required by them; layer
+    dropping measures accuracy on them, so give it held-out data. ``details``, when given, is
+    filled with what was decided (the dropped blocks and the accuracy measured without each).
     """
+    if config.granularity == "layers":
+        if config.criterion == "accuracy" and batches is None:
+            raise ConfigError("prune.criterion 'accuracy' needs held-out batches to measure.")
+        report = drop_blocks_(model, config.sparsity, config.criterion, batches or [],
+                              config.skip_layers, config.seed)
+        log.info("dropped %s: %s", report["dropped"], layer_shapes(model))
+        if details is not None:
+            details.update(report)
+        return {}
     layers = prunable_targets(model, config)
     if config.criterion in NEEDS_DATA and batches is None:
         raise ConfigError(f"prune.criterion '{config.criterion}' needs training batches.")
@@ -194,11 +223,15 @@ def prune_(model: nn.Module, config: PruneConfig, example_input: torch.Tensor,
     return masks
 
 
-def importance_batches(train: dict, config: PruneConfig) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """A seeded sample of training batches ({"x", "y"} arrays) for the data-driven criteria."""
+def importance_batches(train: dict, config: PruneConfig,
+                       everything: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """A seeded sample of batches ({"x", "y"} arrays) for the data-driven criteria; all of
+    ``train`` in batches with ``everything``."""
     rng = np.random.default_rng(config.seed)
     size = config.importance_batch_size
-    order = rng.permutation(len(train["y"]))[:config.importance_batches * size]
+    order = rng.permutation(len(train["y"]))
+    if not everything:
+        order = order[:config.importance_batches * size]
     return [(torch.from_numpy(train["x"][order[i:i + size]]),
              torch.from_numpy(train["y"][order[i:i + size]]).long())
             for i in range(0, len(order), size)]

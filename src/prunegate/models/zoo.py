@@ -66,7 +66,48 @@ class LeNet5(nn.Module):
                 "num_classes": self.classifier.out_features}
 
 
-ZOO: dict[str, type[nn.Module]] = {"lenet_300_100": LeNet300100, "lenet5": LeNet5}
+class ResidualBlock(nn.Module):
+    """x + conv(relu(conv(x))): shape-preserving, so the whole block can be dropped."""
+
+    def __init__(self, channels: int, width: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, width, 3, padding=1)
+        self.conv2 = nn.Conv2d(width, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+
+
+class ResNetMini(nn.Module):
+    """A small residual CNN: conv stem → pool → residual blocks → pool → fc.
+
+    Its blocks are what layer dropping removes; channel pruning narrows each block's inner
+    width and (coupled through every residual sum) the stem's channels.
+    """
+
+    def __init__(self, channels: int = 16, widths: tuple[int, ...] = (16, 16, 16),
+                 in_channels: int = 1, num_classes: int = 10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU(),
+                                  nn.MaxPool2d(2))
+        self.blocks = nn.Sequential(*[ResidualBlock(channels, w) for w in widths])
+        self.head = nn.Sequential(nn.MaxPool2d(2), nn.Flatten())
+        self.classifier = nn.Linear(channels * 7 * 7, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.head(self.blocks(self.stem(x))))
+
+    def arch(self) -> dict[str, Any]:
+        return {"channels": self.stem[0].out_channels,
+                "widths": [b.conv1.out_channels for b in self.blocks],  # [] once all dropped
+                "in_channels": self.stem[0].in_channels,
+                "num_classes": self.classifier.out_features}
+
+
+ZOO: dict[str, type[nn.Module]] = {"lenet_300_100": LeNet300100, "lenet5": LeNet5,
+                                   "resnet_mini": ResNetMini}
+# architectures with shape-preserving blocks in ``model.blocks``, which layer dropping removes
+DROPPABLE = ("resnet_mini",)
 
 
 @dataclass

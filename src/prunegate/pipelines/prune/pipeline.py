@@ -5,6 +5,6 @@ from .nodes import prune_model
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
-        node(prune_model, inputs=["baseline_model", "train", "params:prune"],
+        node(prune_model, inputs=["baseline_model", "train", "val", "params:prune"],
              outputs=["pruned_model", "prune_report"], name="prune_model"),
     ], tags="prune")
