@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prunegate.compression.distill import DistillConfig
+from prunegate.compression.hints import require_modules
 from prunegate.compression.prune import PruneConfig
 from prunegate.compression.quantize import QuantizeConfig
 from prunegate.config import did_you_mean, from_dict, integer
@@ -16,7 +17,7 @@ from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import select_target, target_profiles
 from prunegate.gates import ABSOLUTE_ONLY, GateConfig, gate_config
-from prunegate.models.zoo import DROPPABLE, ModelConfig
+from prunegate.models.zoo import DROPPABLE, ModelConfig, build_model
 from prunegate.registry import TrackingConfig
 from prunegate.training import TrainConfig
 
@@ -91,11 +92,22 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
         raise ConfigError(f"prune.granularity 'layers' drops shape-preserving blocks, and "
                           f"model '{configs['model'].name}' has none. Use a model with residual "
                           f"blocks ({', '.join(DROPPABLE)}) or granularity 'neurons'.")
+    _check_hint_layers(configs["distill"].kd, configs["model"])
     kfold_checks = [s.name for s in configs["gates"].specs() if s.metric in ABSOLUTE_ONLY]
     if kfold_checks and configs["validate"].kfold == 0:
         raise ConfigError(f"gate check {kfold_checks[0]} needs k-fold results, but "
                           "validate.kfold is 0 (off). Set validate.kfold to 2 or more.")
     return configs
+
+
+def _check_hint_layers(kd: DistillConfig, model: ModelConfig) -> None:
+    """Feature KD names modules: check them on the architectures before anything trains."""
+    if kd.kind != "feature":
+        return
+    teacher = build_model(model.name, **model.kwargs)
+    student = teacher if kd.student == "pruned" else build_model(kd.student, **kd.student_kwargs)
+    require_modules(student, [s for s, _ in kd.features])
+    require_modules(teacher, [t for _, t in kd.features])
 
 
 __all__ = ["GateConfig", "ValidateConfig", "check_params", "distill_config"]

@@ -2,9 +2,14 @@ import math
 
 import pytest
 import torch
+from torch import nn
 
-from prunegate.compression.distill import DistillConfig, kd_loss
+from prunegate.compression.distill import DistillConfig, distill, feature_kd_loss_fn, kd_loss
+from prunegate.compression.hints import projections, tapped
 from prunegate.errors import ConfigError
+from prunegate.models import Checkpoint, build_model
+from prunegate.params import check_params
+from prunegate.training import TrainConfig, fit
 
 
 def test_kd_loss_matches_hintons_formula_on_fixed_logits():
@@ -38,13 +43,63 @@ def test_distill_config_checks_itself():
         DistillConfig(student="resnet")
 
 
-def test_feature_kd_is_refused_until_built():
-    import pytest
+def test_feature_kd_loss_is_logit_kd_plus_beta_times_the_projected_mse():
+    torch.manual_seed(0)
+    s_feat, t_feat = torch.randn(4, 3), torch.randn(4, 5)
+    project = nn.ModuleList([nn.Linear(3, 5, bias=False)])
+    s_logits, t_logits, y = torch.randn(4, 10), torch.randn(4, 10), torch.tensor([1, 2, 3, 4])
+    config = DistillConfig(kind="feature", beta=0.3)
+    student = lambda x: s_logits                                       # noqa: E731
+    teacher = nn.Identity()
+    loss = feature_kd_loss_fn(teacher, config, {"features": s_feat}, {"features": t_feat},
+                              project)(student, t_logits, y)
+    by_hand = (kd_loss(s_logits, t_logits, y, 4.0, 0.7)
+               + 0.3 * ((s_feat @ project[0].weight.T - t_feat) ** 2).mean())
+    assert loss.item() == pytest.approx(by_hand.item(), rel=1e-6)
 
-    from prunegate.compression.distill import DistillConfig
-    from prunegate.errors import ConfigError
-    with pytest.raises(ConfigError, match="distill.kind 'feature' is not built yet"):
-        DistillConfig(kind="feature")
+
+def test_feature_kd_learns_a_projection_and_pulls_the_hint_layer_to_the_teacher(splits):
+    torch.manual_seed(0)
+    teacher = build_model("lenet_300_100", hidden=[64, 32])
+    fit(teacher, splits[0], splits[1], TrainConfig(epochs=1))
+    x = torch.from_numpy(splits[1]["x"])
+    small = {"student": "lenet_300_100", "student_kwargs": {"hidden": [16, 8]},
+             "teacher": "finetuned"}
+    project = projections(build_model("lenet_300_100", hidden=[16, 8]), teacher,
+                          [("features", "features")], x[:2])
+    assert isinstance(project[0], nn.Linear) and project[0].weight.shape == (32, 8)
+
+    def hint_gap(config):
+        """The hint MSE left after the best linear map, on held-out digits."""
+        torch.manual_seed(0)
+        student, _ = distill(Checkpoint(teacher), Checkpoint(teacher), splits[0], splits[1],
+                             config, TrainConfig(epochs=2))
+        with tapped(student.model, ["features"]) as s, tapped(teacher, ["features"]) as t, \
+                torch.no_grad():
+            student.model(x)
+            teacher(x)
+            a, b = s["features"], t["features"]
+            return float(((a @ torch.linalg.lstsq(a, b).solution - b) ** 2).mean())
+
+    with_hints = hint_gap(DistillConfig(kind="feature", beta=5.0, **small))
+    logits_only = hint_gap(DistillConfig(**small))
+    assert with_hints < 0.8 * logits_only
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"features": [["features", "features"]]}, "only read with distill.kind 'feature'"),
+    ({"kind": "feature", "features": ["features"]}, "pairs"),
+    ({"kind": "feature", "beta": -1.0}, "distill.beta"),
+])
+def test_feature_settings_are_checked(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        DistillConfig(**kwargs)
+
+
+def test_unknown_hint_modules_are_refused_before_anything_trains():
+    with pytest.raises(ConfigError, match="names no module of LeNet5: features.99"):
+        check_params({"model": {"name": "lenet5"},
+                      "distill": {"kind": "feature", "features": [["features.99", "features"]]}})
 
 
 def test_the_teacher_is_chosen_by_name():

@@ -1,4 +1,5 @@
-"""Knowledge distillation (Hinton et al. 2015): the student learns the teacher's soft outputs."""
+"""Knowledge distillation: the student learns the teacher's soft outputs (Hinton et al. 2015,
+``kind: logit``), and with ``kind: feature`` also its intermediate outputs (hints.py)."""
 
 import copy
 from dataclasses import dataclass, field
@@ -9,15 +10,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from prunegate.compression.hints import hint_loss, projections, tapped
 from prunegate.config import choose, number
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
 from prunegate.models.zoo import ZOO
 from prunegate.training import LossFn, TrainConfig, fit, seed_everything
 
-KINDS = ("logit",)
+KINDS = ("logit", "feature")
 TEACHERS = ("auto", "baseline", "finetuned")
-PLANNED_KINDS = ("feature",)  # hint KD between intermediate layers: not built yet
 
 
 @dataclass
@@ -33,12 +34,25 @@ class DistillConfig:
     # which earlier stage's model teaches: "auto" is the dense baseline for the pruned student
     # and the fine-tuned model for a zoo student
     teacher: str = "auto"
+    # feature: [student module, teacher module] pairs whose outputs are matched (default: the
+    # zoo models' penultimate output, [[features, features]]), and the weight of that term
+    features: list[list[str]] | None = None
+    beta: float | None = None
 
     def __post_init__(self) -> None:
-        if self.kind in PLANNED_KINDS:
-            raise ConfigError(f"distill.kind '{self.kind}' is not built yet. Built: "
-                              f"{', '.join(KINDS)}.")
         choose(self.kind, KINDS, "distill.kind")
+        if self.kind == "feature":
+            self.features = [["features", "features"]] if self.features is None else self.features
+            self.beta = 1.0 if self.beta is None else self.beta
+            if not isinstance(self.features, list) or not self.features or not all(
+                    isinstance(p, list) and len(p) == 2 and all(isinstance(n, str) for n in p)
+                    for p in self.features):
+                raise ConfigError("distill.features must be a non-empty list of [student module, "
+                                  "teacher module] pairs, e.g. [[features, features]].")
+            number(self.beta, "distill.beta", 0.0, 1e6)
+        elif self.features is not None or self.beta is not None:
+            raise ConfigError("distill.features and distill.beta are only read with distill.kind "
+                              f"'feature' (this one is '{self.kind}').")
         number(self.temperature, "distill.temperature", 0.05, 100.0)
         number(self.alpha, "distill.alpha", 0.0, 1.0)
         choose(self.student, ["pruned", *ZOO], "distill.student")
@@ -68,6 +82,24 @@ def kd_loss_fn(teacher: nn.Module, config: DistillConfig) -> LossFn:
     return loss
 
 
+def feature_kd_loss_fn(teacher: nn.Module, config: DistillConfig,
+                       student_taps: dict[str, torch.Tensor], teacher_taps: dict[str, torch.Tensor],
+                       project: nn.ModuleList) -> LossFn:
+    """The logit KD loss + beta · the hint loss of the tapped layer pairs."""
+    teacher.eval()
+    pairs = config.features
+
+    def loss(student: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            teacher_logits = teacher(x)
+        logits = kd_loss(student(x), teacher_logits, y, config.temperature, config.alpha)
+        hints = hint_loss([student_taps[s] for s, _ in pairs],
+                          [teacher_taps[t] for _, t in pairs], project)
+        return logits + config.beta * hints
+
+    return loss
+
+
 def teacher_of(config: DistillConfig, finetuned: Checkpoint, baseline: Checkpoint) -> nn.Module:
     name = config.teacher
     if name == "auto":
@@ -86,6 +118,15 @@ def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.nda
         seed_everything(training.seed)
         student, masks = build_model(config.student, **config.student_kwargs), {}
     teacher = teacher_of(config, finetuned, baseline)
-    history = fit(student, train, val, training, loss_fn=kd_loss_fn(teacher, config),
-                  masks=masks, desc="distill")
+    if config.kind == "logit":
+        history = fit(student, train, val, training, loss_fn=kd_loss_fn(teacher, config),
+                      masks=masks, desc="distill")
+        return Checkpoint(student, masks), history
+    pairs = config.features
+    project = projections(student, teacher, pairs, torch.from_numpy(train["x"][:2]))
+    with tapped(student, [s for s, _ in pairs]) as s_taps, \
+            tapped(teacher, [t for _, t in pairs]) as t_taps:
+        loss = feature_kd_loss_fn(teacher, config, s_taps, t_taps, project)
+        history = fit(student, train, val, training, loss_fn=loss, masks=masks, desc="distill",
+                      extra_params=list(project.parameters()))
     return Checkpoint(student, masks), history
