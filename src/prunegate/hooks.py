@@ -30,8 +30,10 @@ summary = logging.getLogger("prunegate.summary")
 
 # each stage's child run records the parameter sections that stage reads
 STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
-                "train": ("model", "train"), "prune": ("prune",), "finetune": ("finetune", "prune"),
-                "distill": ("distill",), "quantize": ("quantize",),
+                "train": ("model", "train"), "prune": ("prune",),
+                # quantize.mode 'qap' makes fine-tune and distill quantization-aware
+                "finetune": ("finetune", "prune", "quantize"),
+                "distill": ("distill", "quantize"), "quantize": ("quantize",),
                 "validate": ("validate", "targets", "gates")}
 REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")
 

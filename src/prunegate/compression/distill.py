@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from prunegate.compression.hints import hint_loss, projections, tapped
+from prunegate.compression.qat import quant_aware_context
 from prunegate.config import choose, number
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
@@ -108,16 +109,24 @@ def teacher_of(config: DistillConfig, finetuned: Checkpoint, baseline: Checkpoin
 
 
 def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.ndarray],
-            val: dict[str, np.ndarray], config: DistillConfig,
-            training: TrainConfig) -> tuple[Checkpoint, dict[str, list[float]]]:
+            val: dict[str, np.ndarray], config: DistillConfig, training: TrainConfig,
+            quant_mode: str = "static",
+            per_channel: bool = False) -> tuple[Checkpoint, dict[str, list[float]]]:
     """Student "pruned": a copy of the fine-tuned model, masks held. A zoo name: that
-    architecture, freshly built. The teacher is ``config.teacher`` (see ``teacher_of``)."""
+    architecture, freshly built. The teacher is ``config.teacher`` (see ``teacher_of``).
+    With ``quant_mode`` 'qap' the student trains under fake int8."""
     if config.student == "pruned":
         student, masks = copy.deepcopy(finetuned.model), finetuned.masks
     else:
         seed_everything(training.seed)
         student, masks = build_model(config.student, **config.student_kwargs), {}
     teacher = teacher_of(config, finetuned, baseline)
+    with quant_aware_context(student, quant_mode, per_channel):
+        return _distill(student, masks, teacher, train, val, config, training)
+
+
+def _distill(student: nn.Module, masks, teacher: nn.Module, train, val, config: DistillConfig,
+             training: TrainConfig) -> tuple[Checkpoint, dict[str, list[float]]]:
     if config.kind == "logit":
         history = fit(student, train, val, training, loss_fn=kd_loss_fn(teacher, config),
                       masks=masks, desc="distill")

@@ -31,9 +31,11 @@ CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax,
                "entropy": ortq.CalibrationMethod.Entropy,
                "percentile": ortq.CalibrationMethod.Percentile}
 # static: activations calibrated ahead of time (QDQ); dynamic: weights int8, activation ranges
-# computed per call (no calibration data, Gemm/MatMul only in ONNX Runtime)
-MODES = ("static", "dynamic")
-PLANNED_MODES = ("qat", "qap")
+# computed per call (no calibration data, Gemm/MatMul only in ONNX Runtime); qat: static, after
+# fake-int8 fine-tuning in this stage; qap: static, with fake int8 already active while the
+# fine-tune and distill stages prune and train (quantization-aware pruning)
+MODES = ("static", "dynamic", "qat", "qap")
+QUANT_AWARE = ("qat", "qap")
 
 
 @dataclass
@@ -48,13 +50,21 @@ class QuantizeConfig:
     seed: int = 0
     # deploy the COO-encoded file when it is smaller (unstructured sparsity); ORT loads it as is
     sparse_encoding: bool = False
+    # qat: the fake-int8 fine-tuning budget (defaults 3 epochs at 1e-4, batch 64)
+    qat_epochs: int | None = None
+    qat_lr: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed to ORT's extra_options
 
     def __post_init__(self) -> None:
-        if self.mode in PLANNED_MODES:
-            raise ConfigError(f"quantize.mode '{self.mode}' is not built yet. Built: "
-                              f"{', '.join(MODES)}.")
         choose(self.mode, MODES, "quantize.mode")
+        if self.mode == "qat":
+            self.qat_epochs = 3 if self.qat_epochs is None else self.qat_epochs
+            self.qat_lr = 1e-4 if self.qat_lr is None else self.qat_lr
+            integer(self.qat_epochs, "quantize.qat_epochs", low=1)
+            number(self.qat_lr, "quantize.qat_lr", 1e-8, 1.0)
+        elif self.qat_epochs is not None or self.qat_lr is not None:
+            raise ConfigError("quantize.qat_epochs and quantize.qat_lr are only read with "
+                              f"quantize.mode 'qat' (this one is '{self.mode}').")
         if self.op_types != "auto":
             if not isinstance(self.op_types, list | tuple) or not self.op_types:
                 raise ConfigError("quantize.op_types must be 'auto' or a non-empty list of "
@@ -163,5 +173,5 @@ def _quantize(model: onnx.ModelProto, calib: np.ndarray, op_types: list[str],
 
 
 def _label(op_types: list[str], mode: str = "static") -> str:
-    prefix = "int8" if mode == "static" else "int8-dynamic"
+    prefix = "int8-dynamic" if mode == "dynamic" else "int8"
     return f"{prefix}:" + "+".join(op_types) if op_types else "fp32"

@@ -23,6 +23,7 @@ from torch.nn.utils import parametrize
 
 from prunegate.compression.criteria import CRITERIA
 from prunegate.compression.prune import PruneConfig, importance_batches, prunable_targets, prune_
+from prunegate.compression.qat import quant_aware_context
 from prunegate.compression.unstructured import apply_masks_, ranked_masks
 from prunegate.models import Checkpoint
 from prunegate.training import TrainConfig, fit
@@ -125,10 +126,17 @@ class DynamicPruning:
 
 
 def finetune(pruned: Checkpoint, train: dict[str, np.ndarray], val: dict[str, np.ndarray],
-             config: TrainConfig, prune: PruneConfig,
-             desc: str = "finetune") -> tuple[Checkpoint, dict[str, Any]]:
-    """Fine-tune a copy of the pruned model, pruning further as ``prune.schedule`` says."""
+             config: TrainConfig, prune: PruneConfig, desc: str = "finetune",
+             quant_mode: str = "static", per_channel: bool = False) -> tuple[Checkpoint, dict]:
+    """Fine-tune a copy of the pruned model, pruning further as ``prune.schedule`` says; with
+    ``quant_mode`` 'qap' the pruning and training happen under fake int8."""
     model = copy.deepcopy(pruned.model)
+    with quant_aware_context(model, quant_mode, per_channel):
+        return _finetune(model, pruned, train, val, config, prune, desc)
+
+
+def _finetune(model: nn.Module, pruned: Checkpoint, train, val, config: TrainConfig,
+              prune: PruneConfig, desc: str) -> tuple[Checkpoint, dict[str, Any]]:
     if prune.schedule == "gradual":
         per_epoch = -(-len(train["y"]) // config.batch_size)
         hook = GradualPruning(model, prune, config.epochs * per_epoch)

@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 
 from prunegate.compression.export import export_onnx
+from prunegate.compression.qat import qat_finetune
 from prunegate.compression.quantize import QuantizeConfig, quantize_measured
 from prunegate.config import from_dict
 from prunegate.models import Checkpoint
@@ -19,7 +20,17 @@ def export_model(checkpoint: Checkpoint, test: dict[str, np.ndarray]) -> onnx.Mo
     return export_onnx(checkpoint.model, tuple(test["x"].shape[1:]))
 
 
-def quantize_model(model: onnx.ModelProto, train: dict[str, np.ndarray],
+def quantize_model(model: onnx.ModelProto, distilled: Checkpoint, train: dict[str, np.ndarray],
+                   val: dict[str, np.ndarray],
                    params: dict[str, Any]) -> tuple[onnx.ModelProto, dict]:
-    """The deployable model, calibrated on training data, and the measured variants."""
-    return quantize_measured(model, train["x"], from_dict(QuantizeConfig, params, "quantize"))
+    """The deployable model, calibrated on training data, and the measured variants.
+
+    quantize.mode 'qat' first fine-tunes the distilled model under fake int8 and exports that."""
+    config = from_dict(QuantizeConfig, params, "quantize")
+    qat = None
+    if config.mode == "qat":
+        tuned, qat = qat_finetune(distilled, train, val, config.qat_epochs, config.qat_lr,
+                                  config.per_channel, config.seed)
+        model = export_onnx(tuned.model, tuple(train["x"].shape[1:]))
+    deployable, report = quantize_measured(model, train["x"], config)
+    return deployable, {**report, **({"qat_history": qat} if qat else {})}

@@ -9,6 +9,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              name="export_baseline"),
         node(export_model, inputs=["distilled_model", "test"], outputs="distilled_onnx",
              name="export_distilled"),
-        node(quantize_model, inputs=["distilled_onnx", "train", "params:quantize"],
+        node(quantize_model,
+             inputs=["distilled_onnx", "distilled_model", "train", "val", "params:quantize"],
              outputs=["quantized_onnx", "quantize_report"], name="quantize_model"),
     ], tags="quantize")
