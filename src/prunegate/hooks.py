@@ -30,7 +30,7 @@ summary = logging.getLogger("prunegate.summary")
 
 # each stage's child run records the parameter sections that stage reads
 STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
-                "train": ("model", "train"), "prune": ("prune",),
+                "train": ("model", "train"), "prune": ("prune", "validate", "targets"),
                 # quantize.mode 'qap' makes fine-tune and distill quantization-aware
                 "finetune": ("finetune", "prune", "quantize"),
                 "distill": ("distill", "quantize"), "quantize": ("quantize",),

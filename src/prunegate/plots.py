@@ -32,6 +32,8 @@ def pareto(metrics: dict[str, Any]):
 def _prune_title(config: dict[str, Any]) -> str:
     if config.get("selection") == "threshold":
         how = f"|w| < {config['threshold']:g}"
+    elif config.get("latency_budget_ms") is not None:
+        how = f"to a {config['latency_budget_ms']:g} ms budget by {config.get('criterion', '?')}"
     else:
         how = f"{config.get('sparsity', 0):.0%} by {config.get('criterion', '?')}"
     return f"per-layer weights, {config.get('granularity', '?')} pruning, {how}"

@@ -45,19 +45,25 @@ class ScoreImportance(tp.importance.GroupMagnitudeImportance):
 
 def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: float,
                       scope: str, max_layer: float, skip: list[nn.Module],
-                      example_input: torch.Tensor) -> None:
+                      example_input: torch.Tensor,
+                      ratios: dict[str, float] | None = None) -> None:
     """Remove ``sparsity`` of the neurons/channels: of each layer (local) or of all prunable
-    layers together, at most ``max_layer`` of any one (global)."""
-    if sparsity == 0:
+    layers together, at most ``max_layer`` of any one (global). ``ratios`` instead gives each
+    named layer its own fraction (the others keep every neuron)."""
+    if ratios is not None:
+        ratios = {name: r for name, r in ratios.items() if r > 0}
+    if sparsity == 0 and not ratios:
         return
     modules = dict(model.named_modules())
     model.eval()
     try:
         for name, score in scores.items():
             modules[name].weight.grad = score.clone()
+        per_layer = {modules[n]: r for n, r in ratios.items()} if ratios else None
         pruner = tp.pruner.MetaPruner(
-            model, example_input, importance=ScoreImportance(), pruning_ratio=sparsity,
-            global_pruning=scope == "global", max_pruning_ratio=max_layer,
+            model, example_input, importance=ScoreImportance(),
+            pruning_ratio=0.0 if per_layer else sparsity, pruning_ratio_dict=per_layer,
+            global_pruning=scope == "global" and not per_layer, max_pruning_ratio=max_layer,
             ignored_layers=list(skip))
         pruner.step()
     finally:

@@ -5,6 +5,7 @@ from .nodes import prune_model
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
-        node(prune_model, inputs=["baseline_model", "train", "val", "params:prune"],
+        node(prune_model, inputs=["baseline_model", "train", "val", "params:prune",
+                                  "params:validate", "params:targets"],
              outputs=["pruned_model", "prune_report"], name="prune_model"),
     ], tags="prune")

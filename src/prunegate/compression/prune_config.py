@@ -1,0 +1,184 @@
+"""``PruneConfig``: which pruning, checked in ``__post_init__`` so contradictions fail before
+any work (granularity, criterion, selection, scope, schedule, and their own settings)."""
+
+from dataclasses import dataclass, field
+
+from prunegate.compression.criteria import CRITERIA, NEURON_ONLY
+from prunegate.compression.layers import LAYER_CRITERIA
+from prunegate.config import choose, integer, number
+from prunegate.errors import ConfigError
+
+GRANULARITIES = ("weights", "neurons", "layers")
+SELECTIONS = ("ranked", "threshold")
+SCOPES = ("local", "global")
+SCHEDULES = ("one_shot", "iterative", "gradual", "dynamic")
+# each schedule's own keys; the others must stay unset (null)
+SCHEDULE_KEYS = {"iterative": {"rounds": 3},
+                 "gradual": {"initial_sparsity": 0.0, "gradual_events": 10, "gradual_end": 0.75},
+                 "dynamic": {"dynamic_every": 50, "dynamic_end": 0.75}}
+
+
+@dataclass
+class PruneConfig:
+    granularity: str = "neurons"
+    criterion: str = "magnitude"
+    # ranked: remove the `sparsity` fraction with the lowest importance. threshold: zero every
+    # weight with |w| < `threshold` (weights granularity, magnitude criterion; sparsity: null)
+    selection: str = "ranked"
+    sparsity: float | None = 0.7
+    threshold: float | None = None
+    scope: str = "local"  # local: each layer loses `sparsity`; global: ranked across layers
+    min_layer_sparsity: float = 0.0
+    max_layer_sparsity: float = 1.0
+    norm: int = 2  # the p of the magnitude criterion, |w|^p
+    # the classifier's outputs are the classes, so removing any would change the task
+    skip_classifier: bool = True
+    skip_layers: list[str] = field(default_factory=list)  # module names, e.g. features.1
+    schedule: str = "one_shot"
+    rounds: int | None = None  # iterative: prune-then-fine-tune rounds (default 3)
+    # gradual: s_i, the number of pruning events n, and the fraction of fine-tuning by which
+    # the final sparsity is reached (the rest recovers); defaults 0.0, 10, 0.75
+    initial_sparsity: float | None = None
+    gradual_events: int | None = None
+    gradual_end: float | None = None
+    # dynamic (Guo et al. 2016): pruned weights keep learning behind the mask and every
+    # `dynamic_every` steps the mask is re-ranked, so a weight can come back; the mask is frozen
+    # after `dynamic_end` of fine-tuning (defaults 50, 0.75)
+    dynamic_every: int | None = None
+    dynamic_end: float | None = None
+    # prune a freshly initialised copy of the architecture (seeded by `seed`) instead of the
+    # trained baseline; fine-tuning then trains it from scratch with the masks held (SNIP)
+    at_init: bool = False
+    # neurons: instead of a sparsity, per-layer ratios that bring the model's p50 latency on the
+    # target (validate.target, its gate batch) under this budget, from measured layer savings
+    latency_budget_ms: float | None = None
+    importance_batches: int = 4  # data-driven criteria (taylor, obd, snip) read these batches
+    importance_batch_size: int = 64
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        criteria = list(CRITERIA) + [c for c in LAYER_CRITERIA if c not in CRITERIA]
+        for key, names in (("granularity", GRANULARITIES), ("criterion", criteria),
+                           ("selection", SELECTIONS), ("scope", SCOPES),
+                           ("schedule", SCHEDULES)):
+            choose(getattr(self, key), names, f"prune.{key}")
+        if self.norm not in (1, 2):
+            raise ConfigError(f"prune.norm must be 1 or 2, got {self.norm!r}.")
+        for key in ("min_layer_sparsity", "max_layer_sparsity"):
+            number(getattr(self, key), f"prune.{key}", 0.0, 1.0)
+        if self.min_layer_sparsity > self.max_layer_sparsity:
+            raise ConfigError("prune.min_layer_sparsity must be <= prune.max_layer_sparsity.")
+        integer(self.importance_batches, "prune.importance_batches", low=1)
+        integer(self.importance_batch_size, "prune.importance_batch_size", low=1)
+        if self.criterion in NEURON_ONLY and self.granularity != "neurons":
+            raise ConfigError(f"prune.criterion '{self.criterion}' scores whole neurons and "
+                              "channels: it needs granularity 'neurons'.")
+        if not isinstance(self.at_init, bool):
+            raise ConfigError("prune.at_init must be true or false.")
+        if self.criterion == "snip" and not self.at_init:
+            raise ConfigError("prune.criterion 'snip' scores connections at initialisation: set "
+                              "prune.at_init: true (fine-tuning then trains the pruned network).")
+        if self.at_init and self.schedule != "one_shot":
+            raise ConfigError("prune.at_init prunes once, before training: it needs schedule "
+                              "'one_shot'.")
+        if not isinstance(self.skip_classifier, bool):
+            raise ConfigError("prune.skip_classifier must be true or false.")
+        if not isinstance(self.skip_layers, list) or not all(
+                isinstance(n, str) for n in self.skip_layers):
+            raise ConfigError("prune.skip_layers must be a list of module names.")
+        if self.selection == "threshold":
+            self._check_threshold()
+        elif self.latency_budget_ms is not None:
+            self._check_latency_budget()
+        else:
+            self._check_ranked()
+        self._check_schedule()
+        self._check_layers()
+
+    def _check_layers(self) -> None:
+        if self.granularity != "layers":
+            if self.criterion not in CRITERIA:
+                raise ConfigError(f"prune.criterion '{self.criterion}' ranks whole blocks: it "
+                                  "needs granularity 'layers'.")
+            return
+        if self.criterion not in LAYER_CRITERIA:
+            raise ConfigError(f"prune.granularity 'layers' ranks whole blocks by the measured "
+                              f"accuracy without each: set prune.criterion to one of "
+                              f"{', '.join(LAYER_CRITERIA)} (got '{self.criterion}').")
+        if self.scope != "global":
+            raise ConfigError("prune.granularity 'layers' ranks blocks across the whole network: "
+                              "set prune.scope: global.")
+        if self.schedule != "one_shot" or self.at_init:
+            raise ConfigError("prune.granularity 'layers' drops blocks once, from the trained "
+                              "model: it needs schedule 'one_shot' and at_init false.")
+        if (self.min_layer_sparsity, self.max_layer_sparsity) != (0.0, 1.0):
+            raise ConfigError("prune.min/max_layer_sparsity bound each layer's share, which "
+                              "does not apply to dropping whole blocks; leave them at 0 and 1.")
+
+    def _check_schedule(self) -> None:
+        for schedule, keys in SCHEDULE_KEYS.items():
+            for key, default in keys.items():
+                if schedule != self.schedule and getattr(self, key) is not None:
+                    raise ConfigError(f"prune.{key} is only read with prune.schedule "
+                                      f"'{schedule}' (this one is '{self.schedule}').")
+                if schedule == self.schedule and getattr(self, key) is None:
+                    setattr(self, key, default)
+        if self.schedule != "one_shot" and self.selection != "ranked":
+            raise ConfigError(f"prune.schedule '{self.schedule}' needs selection 'ranked'.")
+        if self.schedule == "iterative":
+            integer(self.rounds, "prune.rounds", low=2)
+        if self.schedule == "gradual":
+            if self.granularity != "weights" or self.criterion not in ("magnitude", "random"):
+                raise ConfigError("prune.schedule 'gradual' re-ranks weights during fine-tuning: "
+                                  "it needs granularity 'weights' and criterion 'magnitude' or "
+                                  "'random' (shrinking tensors mid-training would reset the "
+                                  "optimiser).")
+            number(self.initial_sparsity, "prune.initial_sparsity", 0.0, self.sparsity)
+            integer(self.gradual_events, "prune.gradual_events", low=1)
+            number(self.gradual_end, "prune.gradual_end", 0.0, 1.0)
+            if self.gradual_end == 0:
+                raise ConfigError("prune.gradual_end must be > 0.")
+        if self.schedule == "dynamic":
+            if self.granularity != "weights" or self.criterion != "magnitude":
+                raise ConfigError("prune.schedule 'dynamic' re-ranks weights by magnitude during "
+                                  "fine-tuning: it needs granularity 'weights' and criterion "
+                                  "'magnitude'.")
+            integer(self.dynamic_every, "prune.dynamic_every", low=1)
+            number(self.dynamic_end, "prune.dynamic_end", 0.0, 1.0)
+
+    def _check_latency_budget(self) -> None:
+        number(self.latency_budget_ms, "prune.latency_budget_ms", low=0.0)
+        if self.latency_budget_ms == 0:
+            raise ConfigError("prune.latency_budget_ms must be > 0.")
+        if self.sparsity is not None:
+            raise ConfigError("prune.latency_budget_ms decides each layer's ratio itself: set "
+                              "prune.sparsity: null (the ratios are reported).")
+        if self.granularity != "neurons":
+            raise ConfigError("prune.latency_budget_ms shrinks tensors to save time: it needs "
+                              "granularity 'neurons' (zeroed weights run as fast as dense ones).")
+        if self.scope != "global" or self.schedule != "one_shot" or self.at_init:
+            raise ConfigError("prune.latency_budget_ms allocates ratios across the network "
+                              "once: it needs scope 'global', schedule 'one_shot', at_init false.")
+
+    def _check_threshold(self) -> None:
+        if self.granularity != "weights" or self.criterion != "magnitude":
+            raise ConfigError("prune.selection 'threshold' zeroes weights with |w| < threshold: "
+                              "it needs granularity 'weights' and criterion 'magnitude'.")
+        if self.sparsity is not None:
+            raise ConfigError("prune.selection 'threshold' decides the sparsity itself: set "
+                              "prune.sparsity: null (the achieved sparsity is reported).")
+        number(self.threshold, "prune.threshold", low=0.0)
+        if self.threshold == 0:
+            raise ConfigError("prune.threshold must be > 0: |w| < 0 removes nothing.")
+
+    def _check_ranked(self) -> None:
+        if self.threshold is not None:
+            raise ConfigError("prune.threshold is only read with prune.selection 'threshold'.")
+        number(self.sparsity, "prune.sparsity", 0.0, 1.0, include_high=False)
+        if not self.min_layer_sparsity <= self.sparsity <= self.max_layer_sparsity:
+            raise ConfigError(f"prune.sparsity {self.sparsity} lies outside the per-layer bounds "
+                              f"[{self.min_layer_sparsity}, {self.max_layer_sparsity}], so it "
+                              "cannot be reached.")
+        if self.granularity == "neurons" and self.min_layer_sparsity > 0:
+            raise ConfigError("prune.min_layer_sparsity is not supported for neurons (Torch-"
+                              "Pruning has no per-layer minimum); use it with weights.")
