@@ -97,7 +97,9 @@ def quantize_static(model: onnx.ModelProto, calibration_x: np.ndarray, op_types:
         ortq.quant_pre_process(str(src), str(pre))
         ortq.quantize_static(
             str(pre), str(dst), _Reader(model.graph.input[0].name, calibration_x),
-            quant_format=ortq.QuantFormat.QDQ, op_types_to_quantize=list(op_types),
+            # a quantized Relu folds into its producer's int8 range; left out, it keeps a
+            # DequantizeLinear/QuantizeLinear pair between every two layers (~5-25% slower here)
+            quant_format=ortq.QuantFormat.QDQ, op_types_to_quantize=[*op_types, "Relu"],
             per_channel=config.per_channel, activation_type=ortq.QuantType.QInt8,
             weight_type=ortq.QuantType.QInt8, calibrate_method=CALIBRATION[config.calibration],
             extra_options=dict(config.extra))
