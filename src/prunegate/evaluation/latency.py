@@ -32,15 +32,18 @@ def make_session(model_bytes: bytes, threads: int = 1, inter_op_threads: int = 1
 
 def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray,
                         warmup: int = 30, repeats: int = 300) -> dict[str, LatencyStats]:
-    """Time ``repeats`` calls of each session on ``x``, rotating the call order every round."""
+    """Time ``repeats`` calls of each session on ``x``, in a fresh random order every round.
+    A rotation is not enough: it keeps each model behind the same neighbour, and a model that
+    follows a heavy one (torch eager evicts the caches) was measured up to 2x slow that way."""
     names = list(sessions)
     feeds = {n: {sessions[n].get_inputs()[0].name: x} for n in names}
     for _ in range(warmup):
         for n in names:
             sessions[n].run(None, feeds[n])
     samples: dict[str, list[float]] = {n: [] for n in names}
-    for r in range(repeats):
-        for n in names[r % len(names):] + names[:r % len(names)]:
+    order = np.random.default_rng(0)
+    for _ in range(repeats):
+        for n in order.permutation(names):
             start = time.perf_counter_ns()
             sessions[n].run(None, feeds[n])
             samples[n].append((time.perf_counter_ns() - start) / 1e6)
