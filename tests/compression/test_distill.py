@@ -117,3 +117,24 @@ def test_the_teacher_is_chosen_by_name():
                       baseline) is baseline.model
     with pytest.raises(ConfigError, match="Choose one of: auto, baseline, finetuned"):
         DistillConfig(teacher="oracle")
+
+
+def test_keep_if_better_keeps_the_fine_tuned_model_when_kd_makes_it_worse(splits, trained_mlp):
+    import copy
+
+    from prunegate.training import accuracy
+    train, val = splits[0], splits[1]
+    finetuned = Checkpoint(copy.deepcopy(trained_mlp), {})
+    torch.manual_seed(1)
+    bad_teacher = Checkpoint(build_model("lenet_300_100"), {})   # untrained: ~10% accuracy
+    training = TrainConfig(epochs=1, lr=1e-3)
+    config = dict(alpha=1.0, temperature=1.0, teacher="baseline")
+    pulled, _ = distill(finetuned, bad_teacher, train, val, DistillConfig(**config), training)
+    assert accuracy(pulled.model, val) < accuracy(trained_mlp, val)   # KD really hurt
+    kept, _ = distill(finetuned, bad_teacher, train, val,
+                      DistillConfig(**config, keep_if_better=True), training)
+    for a, b in zip(kept.model.parameters(), trained_mlp.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert kept.model is not finetuned.model
+    with pytest.raises(ConfigError, match="keep_if_better"):
+        DistillConfig(keep_if_better="yes")

@@ -2,6 +2,7 @@
 ``kind: logit``), and with ``kind: feature`` also its intermediate outputs (hints.py)."""
 
 import copy
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,9 @@ from prunegate.config import choose, number
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
 from prunegate.models.zoo import ZOO
-from prunegate.training import LossFn, TrainConfig, fit, seed_everything
+from prunegate.training import LossFn, TrainConfig, accuracy, fit, seed_everything
+
+log = logging.getLogger(__name__)
 
 KINDS = ("logit", "feature")
 TEACHERS = ("auto", "baseline", "finetuned")
@@ -39,9 +42,15 @@ class DistillConfig:
     # zoo models' penultimate output, [[features, features]]), and the weight of that term
     features: list[list[str]] | None = None
     beta: float | None = None
+    # student "pruned": keep the fine-tuned model when distillation lowers validation accuracy
+    # (a teacher no better than the student only pulls it back towards the teacher)
+    keep_if_better: bool = False
 
     def __post_init__(self) -> None:
         choose(self.kind, KINDS, "distill.kind")
+        if not isinstance(self.keep_if_better, bool):
+            raise ConfigError(f"distill.keep_if_better must be true or false, not "
+                              f"{self.keep_if_better!r}.")
         if self.kind == "feature":
             self.features = [["features", "features"]] if self.features is None else self.features
             self.beta = 1.0 if self.beta is None else self.beta
@@ -122,7 +131,15 @@ def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.nda
         student, masks = build_model(config.student, **config.student_kwargs), {}
     teacher = teacher_of(config, finetuned, baseline)
     with quant_aware_context(student, quant_mode, per_channel):
-        return _distill(student, masks, teacher, train, val, config, training)
+        distilled, history = _distill(student, masks, teacher, train, val, config, training)
+    if config.keep_if_better and config.student == "pruned":
+        before, after = accuracy(finetuned.model, val), accuracy(distilled.model, val)
+        if after < before:
+            log.warning("distillation lowered validation accuracy (%.4f -> %.4f): keeping the "
+                        "fine-tuned model (distill.keep_if_better)", before, after)
+            return Checkpoint(copy.deepcopy(finetuned.model), finetuned.masks), history
+        log.info("distillation: validation accuracy %.4f -> %.4f", before, after)
+    return distilled, history
 
 
 def _distill(student: nn.Module, masks, teacher: nn.Module, train, val, config: DistillConfig,
