@@ -13,9 +13,10 @@ export GX_ANALYTICS_ENABLED     := False
 export DVC_NO_ANALYTICS         := 1
 export KEDRO_DISABLE_TELEMETRY  := true
 export DO_NOT_TRACK             := 1
+export NNCF_CI                  := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test lint clean gate-audit regression
+.PHONY: help setup run test bench lint clean gate-audit regression
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +39,14 @@ run: $(STAMP)  ## run a recipe end to end: make run [RECIPE=mnist_lenet5] [PARAM
 # kedro/dvc/mlflow subprocesses, so the suite takes about half the wall time on 2 cores.
 test: $(STAMP)  ## run the test suite
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The peers (NNCF) are an optional extra so that the product's own dependencies stay lean.
+$(VENV)/.peers: $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,peers]"
+	@touch $@
+
+bench: $(VENV)/.peers  ## prunegate vs peers, 3 seeds (~15 min); QUICK=1 for a 1-min smoke run
+	$(VENV)/bin/prunegate bench $(if $(QUICK),--quick --out $(or $(OUT),benchmarks/results/quick),$(if $(OUT),--out $(OUT)))
 
 gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
 	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)

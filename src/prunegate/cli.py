@@ -114,6 +114,26 @@ def info(recipe: str, field: str | None) -> None:
 
 
 @cli.command()
+@click.option("--quick", is_flag=True, help="Smoke test: one seed, LeNet-300-100 and "
+              "mnist_mlp only, short training (about 2 minutes).")
+@click.option("--out", default="benchmarks/results", show_default=True,
+              type=click.Path(file_okay=False), help="Where the JSON, Markdown and PNG go.")
+@clean_errors
+def bench(quick: bool, out: str) -> None:
+    """prunegate's recipes against the peers (torch.nn.utils.prune, Torch-Pruning, NNCF when
+    installed: pip install -e .[peers]) on LeNet-300-100 and LeNet-5, 3 seeds, from the same
+    dense weights with the same fine-tuning budget; every artifact timed interleaved in one run.
+
+    Writes <out>/<date>.json, latest.json, latest.md (the table and the targets) and
+    pareto.png. The recipes run in a scratch copy: data/ and mlflow.db are not touched."""
+    from prunegate.benchmark.run import BenchConfig, run_bench
+
+    results = run_bench(Path.cwd(), Path(out), BenchConfig.quick() if quick else BenchConfig())
+    click.echo((Path(out) / "latest.md").read_text())
+    click.echo(f"{len(results['runs'])} measurements; written to {out}/")
+
+
+@cli.command()
 @click.argument("base", type=click.Path(dir_okay=False))
 @click.argument("head", type=click.Path(exists=True, dir_okay=False))
 @click.option("--base-label", default="main", show_default=True, help="Column name for BASE.")

@@ -1,0 +1,1 @@
+"""``make bench``: prunegate against its peers, measured in one run (see run.py)."""

@@ -1,0 +1,57 @@
+"""`prunegate bench --quick` end to end: a real recipe run, the real peers, real timings.
+The figures of a 1-epoch run mean nothing; the files, rows and keys are what is checked."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+PRUNEGATE = Path(sys.executable).with_name("prunegate")
+METHODS = {"prunegate:mnist_mlp", "dense fp32 (ONNX Runtime)", "dense fp32 (torch eager)",
+           "torch.nn.utils.prune L1 + ORT dynamic int8",
+           "Torch-Pruning (matched MACs) + ORT static int8", "NNCF PTQ int8",
+           "ONNX Runtime floor (trivial model)"}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("bench")
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    done = subprocess.run([str(PRUNEGATE), "bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_quick_writes_dated_and_latest_json_table_and_plot(quick):
+    dated = [p for p in quick.glob("*-quick.json")]
+    assert len(dated) == 1
+    assert json.loads(dated[0].read_text()) == json.loads((quick / "latest.json").read_text())
+    assert (quick / "pareto.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = (quick / "latest.md").read_text()
+    assert "QUICK=1" in table and "Targets (issue #7)" in table
+
+
+def test_quick_has_one_entry_per_method_with_the_promised_keys(quick):
+    results = json.loads((quick / "latest.json").read_text())
+    summary = {e["method"]: e for e in results["summary"]}
+    assert set(summary) == METHODS
+    assert results["machine"]["cores"] == os.cpu_count()
+    dense = summary["dense fp32 (ONNX Runtime)"]
+    assert dense["size_ratio"] == 1.0 and dense["speedup_vs_onnx_fp32"] == pytest.approx(1.0)
+    ours = summary["prunegate:mnist_mlp"]
+    for key in ("accuracy_mean", "accuracy_std", "size_ratio", "size_compressed_ratio",
+                "speedup_vs_onnx_fp32", "speedup_vs_torch_eager", "p50_ms", "p95_ms",
+                "p50_ms_b32", "macs", "nonzero_params", "compression_seconds"):
+        assert ours[key] is not None, key
+    assert ours["size_ratio"] < 0.2 and ours["macs"] < dense["macs"]   # really compressed
+    assert ours["accuracy_mean"] > 0.5
+    floor = summary["ONNX Runtime floor (trivial model)"]
+    assert floor["p50_ms"] < dense["p50_ms"]   # a model that does nothing is the fastest
+    # NNCF is an optional extra: either measured, or the row says why not
+    nncf = summary["NNCF PTQ int8"]
+    assert nncf["accuracy_mean"] is not None or "pip install -e .[peers]" in nncf["note"]
