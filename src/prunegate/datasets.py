@@ -5,7 +5,6 @@ artifact where a later stage would read it. A missing file names the stage that 
 """
 
 import json
-import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import numpy as np
 import onnx
 from kedro.io import AbstractDataset
 
+from prunegate.atomic import write_atomic
 from prunegate.errors import DataError
 from prunegate.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
@@ -40,10 +40,7 @@ class _FileDataset(AbstractDataset):
         self._path.unlink(missing_ok=True)
 
     def _write_atomic(self, write) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._path.with_name(self._path.name + ".tmp")
-        write(tmp)
-        os.replace(tmp, self._path)
+        write_atomic(self._path, write)
 
 
 class NpzDataset(_FileDataset):
@@ -51,10 +48,13 @@ class NpzDataset(_FileDataset):
 
     def load(self) -> dict[str, np.ndarray]:
         path = self._require()
+        if path.stat().st_size == 0:
+            raise DataError(f"data file {path} is empty. Delete it and re-run the pipeline that "
+                            "writes it.")
         try:
             with np.load(path, allow_pickle=False) as data:
                 return {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as error:
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
             raise DataError(f"data file {path} is corrupt or not an .npz archive ({error}). "
                             "Delete it and re-run the pipeline that writes it.") from error
 

@@ -33,7 +33,10 @@ def test_checkpoint_round_trip_keeps_shrunk_shapes_and_masks(tmp_path):
 def test_a_pickled_object_is_refused(tmp_path):
     """Checkpoints load with weights_only=True: arbitrary pickled code never runs."""
     torch.save(build_model("lenet_300_100"), tmp_path / "whole.pt")  # a pickled nn.Module
-    with pytest.raises(DataError, match="corrupt or not a prunegate checkpoint"):
+    with pytest.raises(DataError, match="holds pickled objects, which prunegate never unpickles"):
         load_checkpoint(tmp_path / "whole.pt")
+    (tmp_path / "cut.pt").write_bytes((tmp_path / "whole.pt").read_bytes()[:100])
+    with pytest.raises(DataError, match="corrupt or not a prunegate checkpoint"):
+        load_checkpoint(tmp_path / "cut.pt")
     with pytest.raises(DataError, match="missing"):
         load_checkpoint(tmp_path / "absent.pt")

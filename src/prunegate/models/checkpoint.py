@@ -1,12 +1,14 @@
 """Saving and loading zoo models safely: ``{arch, state_dict, masks}`` under weights_only=True."""
 
-import os
+import io
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from prunegate.atomic import write_atomic
 from prunegate.errors import DataError
 from prunegate.models.zoo import build_model, model_name
 
@@ -23,25 +25,37 @@ class Checkpoint:
 
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
     """Write atomically: a crash mid-write never leaves a half file where a later stage reads."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     model = checkpoint.model
     payload = {"format": FORMAT, "name": model_name(model), "arch": model.arch(),
                "state_dict": model.state_dict(), "masks": dict(checkpoint.masks)}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    # serialised in memory first: torch.save's own file writer turns "disk full" or "file too
+    # large" into an opaque RuntimeError, a plain write raises the OSError that names it
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_atomic(path, lambda tmp: tmp.write_bytes(buffer.getvalue()))
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"model file {path} is missing: run the stage that writes it first.")
+    def corrupt(error: Exception) -> DataError:
+        return DataError(f"model file {path} is corrupt or not a prunegate checkpoint ({error}). "
+                         "Delete it and re-run the stage that writes it.")
+
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if "Weights only load failed" not in str(error):
+            raise corrupt(error) from error
+        raise DataError(f"model file {path} holds pickled objects, which prunegate never "
+                        "unpickles: loading it could run code. Re-save it as a state dict "
+                        "(prunegate checkpoints hold only tensors and plain values).") from error
+    except Exception as error:
+        raise corrupt(error) from error
+    try:
         model = build_model(payload["name"], **payload["arch"])
         model.load_state_dict(payload["state_dict"])
     except Exception as error:
-        raise DataError(f"model file {path} is corrupt or not a prunegate checkpoint ({error}). "
-                        "Delete it and re-run the stage that writes it.") from error
+        raise corrupt(error) from error
     return Checkpoint(model, payload.get("masks", {}))
