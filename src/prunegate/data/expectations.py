@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from prunegate.config import did_you_mean
+from prunegate.data.arrays import check_arrays
 from prunegate.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -94,26 +95,42 @@ def sample_frames(splits: dict[str, dict[str, np.ndarray]]):
             occurs.setdefault(key, set()).add(name)
     frames = {}
     for name, split in splits.items():
-        x = np.asarray(split["x"], dtype=np.float64).reshape(len(split["x"]), -1)
-        finite = np.where(np.isfinite(x), x, np.nan)
         labels = pd.Series(np.asarray(split["y"]))
-        with warnings.catch_warnings():  # an all-NaN row is reported by `nonfinite` instead
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frames[name] = pd.DataFrame({
-                "label": labels,
-                "n_features": np.full(len(x), x.shape[1]),
-                "x_min": np.nanmin(finite, axis=1) if x.size else np.zeros(len(x)),
-                "x_max": np.nanmax(finite, axis=1) if x.size else np.zeros(len(x)),
-                "nonfinite": (~np.isfinite(x)).sum(axis=1),
-                "class_share": labels.map(labels.value_counts(normalize=True)).to_numpy(),
-                "in_splits": [len(occurs[key]) for key in hashes[name]],
-            })
+        frames[name] = pd.DataFrame({
+            "label": labels,
+            "n_features": np.full(len(labels), int(np.prod(split["x"].shape[1:]))),
+            **_row_stats(split["x"]),
+            "class_share": labels.map(labels.value_counts(normalize=True)).to_numpy(),
+            "in_splits": [len(occurs[key]) for key in hashes[name]],
+        })
     return frames
+
+
+def _row_stats(x: np.ndarray, chunk: int = 4096) -> dict[str, np.ndarray]:
+    """Smallest and largest finite value and the count of NaN/inf per sample, a chunk of rows
+    at a time: a float64 copy of a 50,000-sample split would be 300 MB for three numbers."""
+    n = len(x)
+    stats = {"x_min": np.zeros(n), "x_max": np.zeros(n), "nonfinite": np.zeros(n, np.int64)}
+    for start in range(0, n, chunk):
+        rows = np.asarray(x[start:start + chunk], dtype=np.float64).reshape(-1, int(np.prod(
+            x.shape[1:])))
+        finite = np.isfinite(rows)
+        stats["nonfinite"][start:start + len(rows)] = (~finite).sum(axis=1)
+        if rows.shape[1]:
+            with warnings.catch_warnings():  # an all-NaN row is reported by `nonfinite`
+                warnings.simplefilter("ignore", RuntimeWarning)
+                stats["x_min"][start:start + len(rows)] = np.nanmin(
+                    np.where(finite, rows, np.nan), axis=1)
+                stats["x_max"][start:start + len(rows)] = np.nanmax(
+                    np.where(finite, rows, np.nan), axis=1)
+    return stats
 
 
 def validate_splits(splits: dict[str, dict[str, np.ndarray]],
                     config: DataCheckConfig) -> dict[str, Any]:
-    """Run the suite on every split; a JSON-ready report, whether it passed or not."""
+    """Run the suite on every split; a JSON-ready report, whether it passed or not. Arrays
+    the suite cannot even read (missing, not numeric, mismatched) are a DataError first."""
+    check_arrays(splits)
     gx = _gx()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
