@@ -15,7 +15,7 @@ def test_split_data_node_rejects_mismatched_arrays():
 
 def test_ingest_pipeline_writes_three_disjoint_splits():
     out = run_pipeline(create_pipeline(), {"params:data": {"seed": 0}})
-    assert len(out["raw_digits"]["y"]) == 5000 == len(load_raw_data()["y"])
+    assert len(out["raw_digits"]["y"]) == 5000 == len(load_raw_data({})["y"])
     sizes = [len(out[s]["y"]) for s in ("train", "val", "test")]
     assert sizes == [3500, 500, 1000]
     train_rows = {row.tobytes() for row in out["train"]["x"]}
@@ -36,3 +36,10 @@ def test_ingest_then_the_data_gate_pass_on_the_built_in_data():
     report = out["data_validation"]
     assert report["success"] and set(report["splits"]) == {"train", "val", "test"}
     assert report["splits"]["train"]["rows"] == 3500
+
+
+def test_the_synthetic_source_has_the_size_asked_for():
+    out = run_pipeline(create_pipeline(), {"params:data": {"source": "synthetic",
+                                                           "samples": 2000}})
+    assert len(out["raw_digits"]["y"]) == 2000
+    assert [len(out[s]["y"]) for s in ("train", "val", "test")] == [1400, 200, 400]

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prunegate.config import integer, number
+from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -13,13 +13,26 @@ log = logging.getLogger(__name__)
 ArraySplit = dict[str, np.ndarray]  # {"x": float32 (N, 1, 28, 28) in [0, 1], "y": int64 (N,)}
 
 
+SOURCES = ("mnist_sample", "synthetic")
+
+
 @dataclass
 class SplitConfig:
     test_fraction: float = 0.2
     val_fraction: float = 0.1
     seed: int = 0
+    # mnist_sample: the 5,000 built-in digits; synthetic: `samples` shifted, noisy copies of
+    # them (data/synthetic.py), for scale tests
+    source: str = "mnist_sample"
+    samples: int | None = None
 
     def __post_init__(self) -> None:
+        choose(self.source, SOURCES, "data.source")
+        if self.source == "synthetic":
+            integer(self.samples, "data.samples", low=100)
+        elif self.samples is not None:
+            raise ConfigError("data.samples sets the size of data.source 'synthetic'; the "
+                              f"'{self.source}' data set has a fixed size.")
         number(self.test_fraction, "data.test_fraction", 0.01, 0.9)
         number(self.val_fraction, "data.val_fraction", 0.01, 0.9)
         integer(self.seed, "data.seed")
@@ -29,8 +42,10 @@ class SplitConfig:
 
 
 def to_model_input(x: np.ndarray) -> np.ndarray:
-    """uint8 pixels (N, 784) -> float32 (N, 1, 28, 28) in [0, 1]."""
-    return (x.reshape(-1, 1, 28, 28) / 255.0).astype(np.float32)
+    """uint8 pixels (N, 784) -> float32 (N, 1, 28, 28) in [0, 1], without a float64 copy."""
+    out = x.reshape(-1, 1, 28, 28).astype(np.float32)
+    out /= 255.0
+    return out
 
 
 def check_raw(raw: dict[str, np.ndarray]) -> None:
@@ -46,19 +61,21 @@ def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[Array
     """(train, val, test), stratified on the label so every split has every class."""
     check_raw(raw)
     x, y = to_model_input(raw["x"]), raw["y"].astype(np.int64)
-    x_rest, x_test, y_rest, y_test = _split(x, y, config.test_fraction, config.seed)
+    # split indices, then take each split once: no intermediate copies of the pixels
+    rest, test = _split(np.arange(len(y)), y, config.test_fraction, config.seed)
     val_of_rest = config.val_fraction / (1.0 - config.test_fraction)
-    x_train, x_val, y_train, y_val = _split(x_rest, y_rest, val_of_rest, config.seed)
-    return ({"x": x_train, "y": y_train}, {"x": x_val, "y": y_val}, {"x": x_test, "y": y_test})
+    train, val = _split(rest, y[rest], val_of_rest, config.seed)
+    return tuple({"x": x[idx], "y": y[idx]} for idx in (train, val, test))
 
 
-def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+def _split(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    """``idx`` cut in two, stratified on ``y`` (its labels)."""
     # imported here: every stage's process imports this package, only ingest splits (~1.5 s)
     from sklearn.model_selection import train_test_split
 
     try:
-        return train_test_split(x, y, test_size=fraction, stratify=y, random_state=seed)
+        return train_test_split(idx, test_size=fraction, stratify=y, random_state=seed)
     except ValueError as error:
         # a class too rare to stratify: split anyway and let the data gate report the labels
         log.warning("cannot stratify the split (%s); splitting without stratification", error)
-        return train_test_split(x, y, test_size=fraction, random_state=seed)
+        return train_test_split(idx, test_size=fraction, random_state=seed)

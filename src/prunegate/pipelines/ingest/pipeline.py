@@ -5,7 +5,7 @@ from .nodes import load_raw_data, split_data
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
-        node(load_raw_data, inputs=None, outputs="raw_digits", name="load_raw_data"),
+        node(load_raw_data, inputs="params:data", outputs="raw_digits", name="load_raw_data"),
         node(split_data, inputs=["raw_digits", "params:data"], outputs=["train", "val", "test"],
              name="split_data"),
     ], tags="ingest")
