@@ -6,6 +6,7 @@ prints one line naming the problem and the fix, and exits 1 (gate failed, promot
 (could not run: bad config, missing data, unreachable tracking store).
 """
 
+import copy
 import functools
 import json
 import sys
@@ -45,8 +46,25 @@ Exit codes: 0 the gate passed (or no gate ran), 1 the gate failed or promotion w
 2 the run could not be evaluated (bad config, missing or corrupt data, unreachable tracking
 store)."""
 
-run = click.Command("run", params=list(kedro_run.params), callback=clean_errors(kedro_run.callback),
-                    help=RUN_HELP)
+def _recipe_file(param: click.Option) -> click.Option:
+    """Kedro's --config option, with a missing file answered by the recipes there are."""
+    checked, kedro_callback = copy.copy(param), param.callback
+
+    def callback(ctx: click.Context, this: click.Parameter, value: str | None):
+        if value and not Path(value).is_file():
+            folder = Path(value).parent
+            known = sorted(p.stem for p in folder.glob("*.yml")) if folder.is_dir() else []
+            raise click.BadParameter(f"{value} does not exist. Recipes: "
+                                     f"{', '.join(known) or f'none in {folder}/'}.")
+        return kedro_callback(ctx, this, value)
+
+    checked.type, checked.callback = click.Path(dir_okay=False), callback
+    return checked
+
+
+run = click.Command("run", params=[_recipe_file(p) if p.name == "config" else p
+                                   for p in kedro_run.params],
+                    callback=clean_errors(kedro_run.callback), help=RUN_HELP)
 
 
 @click.group(name="prunegate")
