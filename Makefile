@@ -16,7 +16,7 @@ export DO_NOT_TRACK             := 1
 export NNCF_CI                  := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test bench lint clean gate-audit regression
+.PHONY: help setup run test bench scale lint clean gate-audit regression
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,8 +37,10 @@ run: $(STAMP)  ## run a recipe end to end: make run [RECIPE=mnist_lenet5] [PARAM
 
 # Two workers, one test file each at a time (module fixtures stay whole): most tests wait on
 # kedro/dvc/mlflow subprocesses, so the suite takes about half the wall time on 2 cores.
+# 3 workers on 2 cores: the end-to-end tests spend part of their time waiting on subprocesses
+# (servers starting, kill -9, promotion races), which a third worker fills
 test: $(STAMP)  ## run the test suite
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 3 --dist loadfile
 
 # The peers (NNCF) are an optional extra so that the product's own dependencies stay lean.
 $(VENV)/.peers: $(STAMP)
@@ -48,6 +50,9 @@ $(VENV)/.peers: $(STAMP)
 bench: $(VENV)/.peers  ## prunegate vs peers, 3 seeds (~15 min); QUICK=1 for a 1-min smoke run
 	$(VENV)/bin/prunegate bench $(if $(QUICK),--quick --out $(or $(OUT),benchmarks/results/quick),$(if $(OUT),--out $(OUT)))
 
+scale: $(STAMP)  ## 50,000 synthetic samples through the whole chain: peak RSS [SAMPLES=n]
+	$(PY) benchmarks/scale.py --samples $(or $(SAMPLES),50000)
+
 gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
 	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)
 
@@ -56,7 +61,7 @@ regression: $(STAMP)  ## the gate as pytest + JUnit XML: make regression CANDIDA
 	$(VENV)/bin/python -m pytest tests/regression -p no:cacheprovider --candidate "$(CANDIDATE)" --recipe $(RECIPE)
 
 lint: $(STAMP)  ## ruff
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:  ## remove run outputs (data layers, local MLflow store); keeps .venv
 	find data -type f ! -name .gitkeep -delete

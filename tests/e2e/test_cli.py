@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LOOSE
+from .conftest import FAST_GATE, LOOSE
 
 pytestmark = pytest.mark.e2e
 PRUNEGATE = Path(sys.executable).with_name("prunegate")
@@ -22,7 +22,8 @@ def cli(project, *args: str) -> subprocess.CompletedProcess:
 def test_status_compare_promote_rollback(gated_project):
     project = gated_project
     # v1 is champion; re-gating the saved artifacts (no retraining) registers and promotes v2
-    regate = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params", LOOSE)
+    regate = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+                         f"{LOOSE},{FAST_GATE}")
     assert regate.returncode == 0, regate.stderr[-3000:]
     status = cli(project, "registry", "status")
     assert status.returncode == 0, status.stderr

@@ -22,7 +22,8 @@ STAGES = ["ingest", "validate_data", "train", "prune", "finetune", "distill", "q
 TINY = {"parameters_train.yml": {"train": {"epochs": 1}},
         "parameters_finetune.yml": {"finetune": {"epochs": 1}},
         "parameters_distill.yml": {"distill": {"training": {"epochs": 1}}},
-        "parameters_validate.yml": {"validate": {"latency_repeats": 200},
+        "parameters_quantize.yml": {"quantize": {"timing_repeats": 200}},
+        "parameters_validate.yml": {"validate": {"latency_repeats": 200, "report_repeats": 50},
                                     "gates": {"min_accuracy": None, "max_accuracy_drop_pp": None,
                                               "max_latency_ratio": 5.0, "checks": []}}}
 

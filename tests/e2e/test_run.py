@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LOOSE, TINY
+from .conftest import FAST_GATE, LOOSE, TINY
 
 pytestmark = pytest.mark.e2e
 MODEL = "prunegate-mnist-mlp"
@@ -59,14 +59,15 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     assert train.data.params["train.epochs"] == "2"
     assert train.data.params["model.name"] == "lenet_300_100"
 
-    bad = project.run("--config", "pipelines/mnist_mlp.yml",
-                      "--params", f"{TINY},{LOOSE},gates.min_accuracy=0.999")
+    # the saved artifacts re-gated (no retraining) against an impossible accuracy floor
+    bad = project.run("--env", "mnist_mlp", "--pipelines", "validate",
+                      "--params", f"{LOOSE},{FAST_GATE},gates.min_accuracy=0.999")
     assert bad.returncode == 1
     last = bad.stderr.strip().splitlines()[-1]
     assert last.startswith("FAIL: min_accuracy: accuracy = ") and "needs >= 0.999" in last
     aliases = client.get_registered_model(MODEL).aliases
     assert aliases == {"champion": 1, "challenger": 2}   # registered, not promoted
-    # the second run re-measured the champion (v1) beside its own models
+    # the second run re-measured the champion (v1) beside the candidate
     second = json.loads((project.path / "data/08_reporting/gate.json").read_text())
     assert {c["name"]: c for c in second["checks"]}["no_worse_than_champion"]["decision"] == "pass"
     metrics = json.loads((project.path / "data/08_reporting/metrics.json").read_text())
