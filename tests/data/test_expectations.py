@@ -61,7 +61,7 @@ def test_each_corruption_is_caught_by_the_right_expectation(splits, config, corr
         data["val"]["y"][2] = 11
     elif corrupt == "dropped_class":
         keep = data["test"]["y"] != 4
-        data["test"] = {k: v[keep] for k, v in data["test"].items()}
+        data["test"].update(x=data["test"]["x"][keep], y=data["test"]["y"][keep])
     elif corrupt == "duplicated_test_rows":
         data["train"]["x"][:5] = data["test"]["x"][:5]
     report = validate_splits(data, config)

@@ -23,8 +23,8 @@ def test_split_is_seeded_stratified_and_model_shaped(raw_digits):
 
 
 def test_bad_raw_data_is_rejected(raw_digits):
-    with pytest.raises(DataError, match="x \\(N, 784\\)"):
-        split_arrays({"x": raw_digits["x"][:, :100], "y": raw_digits["y"]}, SplitConfig())
+    with pytest.raises(DataError, match="x \\(N, 1, 28, 28\\)"):
+        split_arrays({**raw_digits, "x": raw_digits["x"][:, :100]}, SplitConfig())
     # values are the data gate's job, so a NaN or a label too rare to stratify still splits
     nan = raw_digits["x"].astype(np.float64)
     nan[0, 0] = np.nan

@@ -113,7 +113,7 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     # the raw data is a DVC-tracked output, in the local cache without any remote
     lock = yaml.safe_load((repo.path / "dvc.lock").read_text())
     raw = next(o for o in lock["stages"]["ingest"]["outs"]
-               if o["path"] == "data/01_raw/mnist_sample.npz")
+               if o["path"] == "data/01_raw/raw_data.npz")
     assert (repo.path / ".dvc" / "cache" / "files" / "md5" / raw["md5"][:2] /
             raw["md5"][2:]).is_file()
     commit(repo, "repro")

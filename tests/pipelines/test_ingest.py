@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from prunegate.data import load_mnist_sample
 from prunegate.errors import DataError
 from prunegate.pipelines.ingest import create_pipeline
 from prunegate.pipelines.ingest.nodes import load_raw_data, split_data
@@ -14,8 +15,10 @@ def test_split_data_node_rejects_mismatched_arrays():
 
 
 def test_ingest_pipeline_writes_three_disjoint_splits():
-    out = run_pipeline(create_pipeline(), {"params:data": {"seed": 0}})
-    assert len(out["raw_digits"]["y"]) == 5000 == len(load_raw_data({})["y"])
+    out = run_pipeline(create_pipeline(), {"raw_input": load_mnist_sample(),
+                                           "params:data": {"seed": 0}})
+    assert len(out["raw_data"]["y"]) == 5000
+    assert out["train"]["shape"].tolist() == [1, 28, 28] and len(out["train"]["classes"]) == 10
     sizes = [len(out[s]["y"]) for s in ("train", "val", "test")]
     assert sizes == [3500, 500, 1000]
     train_rows = {row.tobytes() for row in out["train"]["x"]}
@@ -32,14 +35,16 @@ def test_ingest_then_the_data_gate_pass_on_the_built_in_data():
     suite = yaml.safe_load((Path(__file__).parents[2] / "conf/base/parameters_validate_data.yml")
                            .read_text())["validate_data"]
     out = run_pipeline(create_pipeline() + data_gate(),
-                       {"params:data": {"seed": 0}, "params:validate_data": suite})
+                       {"raw_input": load_mnist_sample(), "params:data": {"seed": 0},
+                        "params:validate_data": suite})
     report = out["data_validation"]
     assert report["success"] and set(report["splits"]) == {"train", "val", "test"}
     assert report["splits"]["train"]["rows"] == 3500
 
 
 def test_the_synthetic_source_has_the_size_asked_for():
-    out = run_pipeline(create_pipeline(), {"params:data": {"source": "synthetic",
-                                                           "samples": 2000}})
-    assert len(out["raw_digits"]["y"]) == 2000
+    out = run_pipeline(create_pipeline(), {"raw_input": {}, "params:data": {
+        "source": "synthetic", "samples": 2000}})
+    assert len(out["raw_data"]["y"]) == 2000 == len(load_raw_data({}, {"source": "synthetic",
+                                                                       "samples": 2000})["y"])
     assert [len(out[s]["y"]) for s in ("train", "val", "test")] == [1400, 200, 400]

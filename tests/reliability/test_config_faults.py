@@ -32,7 +32,7 @@ def test_bad_config_is_refused_before_any_work(project, case):
     before = aliases(project)
     result = project.run("--config", recipe, "--params", ",".join(filter(None, (TINY, params))))
     assert_failed_cleanly(project, result, 2, problem, fix, before)
-    assert not (project.path / "data/01_raw/mnist_sample.npz").exists()      # nothing ran
+    assert not (project.path / "data/01_raw/raw_data.npz").exists()      # nothing ran
 
 
 def test_without_the_bad_value_the_same_command_runs(project):

@@ -61,10 +61,10 @@ def test_a_write_refused_by_the_os_fails_cleanly_and_leaves_no_partial_file(proj
     run = _popen(project, TINY, preexec_fn=limit_file_size)
     stdout, stderr = run.communicate(timeout=300)
     result = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
-    raw = project.path / "data/01_raw/mnist_sample.npz"
+    raw = project.path / "data/01_raw/raw_data.npz"
     assert_failed_cleanly(project, result, 2, "could not write",
                           "raise the file size limit (ulimit -f)")
-    assert "mnist_sample.npz: File too large" in stderr
+    assert "raw_data.npz: File too large" in stderr
     assert not raw.exists() and not raw.with_name(raw.name + ".tmp").exists()
 
     rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data")      # the limit lifted

@@ -23,7 +23,7 @@ def test_unreachable_server_fails_before_any_training_and_a_rerun_succeeds(proje
         message = assert_failed_cleanly(project, result, 2, f"MLflow tracking server "
                                         f"{project.uri} cannot be reached", "MLFLOW_TRACKING_URI")
         assert len(message.splitlines()) == 1
-        assert not (project.path / "data/01_raw/mnist_sample.npz").exists()
+        assert not (project.path / "data/01_raw/raw_data.npz").exists()
         rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data")
         assert rerun.returncode == 0, rerun.stderr[-2000:]
     finally:

@@ -102,8 +102,10 @@ def prunable_targets(model: nn.Module, config: PruneConfig) -> dict[str, nn.Modu
         raise ConfigError(f"prune.skip_layers names no prunable layer: {', '.join(unknown)}. "
                           f"Prunable layers: {', '.join(layers)}.")
     skip = set(config.skip_layers)
-    if config.skip_classifier and hasattr(model, "classifier"):
-        skip |= {n for n, m in layers.items() if m is model.classifier}
+    if config.skip_classifier and layers:
+        # the zoo names its head; for any other model it is the last layer registered
+        head = getattr(model, "classifier", None) or list(layers.values())[-1]
+        skip |= {n for n, m in layers.items() if m is head}
     return {n: m for n, m in layers.items() if n not in skip}
 
 

@@ -9,7 +9,10 @@ the input's layout (784 pixels here, a table's columns in general):
 - ``in_splits``: in how many of the splits this exact sample occurs (1 when they are disjoint).
 
 The suite itself is config (``validate_data.expectations``): GX expectation class names and their
-arguments, so a user adapts it to their data without code.
+arguments, so a user adapts it to their data without code. Arguments may name the declared
+schema instead of repeating it, so one suite fits any data set: ``@n_features`` (values per
+sample of the declared shape), ``@labels`` (the class ids 0..K-1), and ``@class_share_min`` /
+``@class_share_max`` (half and one and a half times a balanced class's share, 1/K).
 """
 
 import hashlib
@@ -23,11 +26,30 @@ import numpy as np
 
 from prunegate.config import did_you_mean
 from prunegate.data.arrays import check_arrays
+from prunegate.data.splits import schema
 from prunegate.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("label", "n_features", "x_min", "x_max", "nonfinite", "class_share", "in_splits")
+PLACEHOLDERS = ("@n_features", "@labels", "@class_share_min", "@class_share_max")
+
+
+def declared(shape: tuple[int, ...], classes: int) -> dict[str, Any]:
+    """The placeholders' values for data of this sample shape and number of classes."""
+    return {"@n_features": [int(np.prod(shape))], "@labels": list(range(classes)),
+            "@class_share_min": round(0.5 / classes, 6),
+            "@class_share_max": round(1.5 / classes, 6)}
+
+
+def _resolve(value: Any, schema: dict[str, Any], where: str) -> Any:
+    if isinstance(value, str) and value.startswith("@"):
+        if value not in schema:
+            raise ConfigError(f"{where}: unknown placeholder '{value}'"
+                              f"{did_you_mean(value, PLACEHOLDERS)}. Placeholders: "
+                              f"{', '.join(PLACEHOLDERS)}.")
+        return schema[value]
+    return value
 
 
 @dataclass
@@ -56,8 +78,10 @@ class DataCheckConfig:
         # names and arguments are checked by GX itself in suite(), the data gate's first step:
         # importing GX takes seconds, too long for every command that reads the config
 
-    def suite(self):
-        """The GX ExpectationSuite: an unknown class or argument is a ConfigError naming it."""
+    def suite(self, schema: dict[str, Any] | None = None):
+        """The GX ExpectationSuite, placeholders replaced by the ``declared`` schema: an unknown
+        class or argument is a ConfigError naming it."""
+        schema = schema or {}
         gx = _gx()
         known = sorted(n for n in dir(gx.expectations) if n.startswith("Expect"))
         built = []
@@ -67,7 +91,7 @@ class DataCheckConfig:
                 raise ConfigError(f"{where}: unknown expectation '{name}'"
                                   f"{did_you_mean(str(name), known)}. See the GX Core "
                                   "expectation gallery for the names.")
-            kwargs = entry.get("kwargs") or {}
+            kwargs = {k: _resolve(v, schema, where) for k, v in (entry.get("kwargs") or {}).items()}
             try:
                 built.append(getattr(gx.expectations, name)(**kwargs))
             except Exception as error:  # pydantic names the bad argument
@@ -136,7 +160,7 @@ def validate_splits(splits: dict[str, dict[str, np.ndarray]],
     context.variables.progress_bars = {"globally": False}
     batches = context.data_sources.add_pandas("prunegate").add_dataframe_asset("split") \
         .add_batch_definition_whole_dataframe("whole")
-    suite = config.suite()
+    suite = config.suite(declared(*schema(splits["train"])))
     report: dict[str, Any] = {"success": True, "splits": {}}
     for name, frame in sample_frames(splits).items():
         result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(

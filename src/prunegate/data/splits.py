@@ -10,10 +10,10 @@ from prunegate.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
-ArraySplit = dict[str, np.ndarray]  # {"x": float32 (N, 1, 28, 28) in [0, 1], "y": int64 (N,)}
+# {"x": float32 (N, *shape), "y": int64 (N,), "classes": names (K,), "shape": ints}
+ArraySplit = dict[str, np.ndarray]
 
-
-SOURCES = ("mnist_sample", "synthetic")
+SOURCES = ("catalog", "synthetic")
 
 
 @dataclass
@@ -21,9 +21,9 @@ class SplitConfig:
     test_fraction: float = 0.2
     val_fraction: float = 0.1
     seed: int = 0
-    # mnist_sample: the 5,000 built-in digits; synthetic: `samples` shifted, noisy copies of
-    # them (data/synthetic.py), for scale tests
-    source: str = "mnist_sample"
+    # catalog: the catalog entry raw_input (the 5,000 built-in digits unless a recipe brings its
+    # own data); synthetic: `samples` shifted, noisy copies of the digits, for scale tests
+    source: str = "catalog"
     samples: int | None = None
 
     def __post_init__(self) -> None:
@@ -41,31 +41,52 @@ class SplitConfig:
                               "the data to train on.")
 
 
-def to_model_input(x: np.ndarray) -> np.ndarray:
-    """uint8 pixels (N, 784) -> float32 (N, 1, 28, 28) in [0, 1], without a float64 copy."""
-    out = x.reshape(-1, 1, 28, 28).astype(np.float32)
-    out /= 255.0
+def to_model_input(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """float32 samples of the declared shape; uint8 pixels are scaled to [0, 1] (in place, so
+    there is no float64 copy)."""
+    out = x.reshape(-1, *shape).astype(np.float32)
+    if x.dtype == np.uint8:
+        out /= 255.0
     return out
 
 
-def check_raw(raw: dict[str, np.ndarray]) -> None:
+def check_raw(raw: dict[str, np.ndarray]) -> tuple[int, ...]:
+    """The declared sample shape, once the arrays agree with it. Values (NaN, range, labels,
+    balance) are the data gate's job: it names every problem."""
     x, y = raw.get("x"), raw.get("y")
     if x is None or y is None:
         raise DataError("raw data needs arrays 'x' and 'y'.")
-    if x.ndim != 2 or x.shape[1] != 784 or len(x) != len(y):
-        raise DataError(f"raw data must be x (N, 784) with N labels; got x {x.shape}, y {y.shape}.")
-    # values (NaN, range, labels, balance) are the data gate's job: it names every problem
+    shape = tuple(int(d) for d in raw.get("shape", x.shape[1:]))
+    if x.ndim < 2 or len(x) != len(y) or int(np.prod(shape)) != int(np.prod(x.shape[1:])):
+        raise DataError(f"raw data must be x (N, {', '.join(map(str, shape))}) with N labels; "
+                        f"got x {x.shape}, y {y.shape}.")
+    return shape
+
+
+def schema(split: ArraySplit) -> tuple[tuple[int, ...], int]:
+    """(sample shape, number of classes) that a split declares: what the model is built for.
+    Splits written before classes were declared fall back to their own arrays."""
+    shape = tuple(int(d) for d in split.get("shape", split["x"].shape[1:]))
+    classes = len(split["classes"]) if "classes" in split else int(split["y"].max()) + 1
+    return shape, classes
+
+
+def take(split: ArraySplit, idx) -> ArraySplit:
+    """The samples at ``idx``, with the split's declared classes and shape."""
+    return {**split, "x": split["x"][idx], "y": split["y"][idx]}
 
 
 def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[ArraySplit, ...]:
     """(train, val, test), stratified on the label so every split has every class."""
-    check_raw(raw)
-    x, y = to_model_input(raw["x"]), raw["y"].astype(np.int64)
+    shape = check_raw(raw)
+    x, y = to_model_input(raw["x"], shape), raw["y"].astype(np.int64)
+    classes = raw["classes"] if "classes" in raw else np.arange(int(y.max()) + 1).astype(str)
+    declared = {"classes": classes, "shape": np.asarray(shape, dtype=np.int64)}
     # split indices, then take each split once: no intermediate copies of the pixels
     rest, test = _split(np.arange(len(y)), y, config.test_fraction, config.seed)
     val_of_rest = config.val_fraction / (1.0 - config.test_fraction)
     train, val = _split(rest, y[rest], val_of_rest, config.seed)
-    return tuple({"x": x[idx], "y": y[idx]} for idx in (train, val, test))
+    return tuple(take({"x": x, "y": y, **declared}, idx) for idx in (train, val, test))
 
 
 def _split(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int):

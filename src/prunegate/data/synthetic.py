@@ -4,12 +4,13 @@ would catch exact copies across splits) and a model still has digits to learn.""
 
 import numpy as np
 
-from prunegate.data.mnist import load_mnist_sample
+from prunegate.data.mnist import DIGITS, IMAGE_SHAPE, load_mnist_sample
+from prunegate.data.sources import RawData, raw_data
 
 CHUNK = 4096  # built chunk by chunk: peak memory is the output plus one chunk
 
 
-def augmented_digits(samples: int, seed: int = 0) -> dict[str, np.ndarray]:
+def augmented_digits(samples: int, seed: int = 0) -> RawData:
     """``samples`` digits as uint8 (N, 784) with int64 labels (N,), balanced like the sample."""
     base = load_mnist_sample()
     rng = np.random.default_rng(seed)
@@ -25,4 +26,4 @@ def augmented_digits(samples: int, seed: int = 0) -> dict[str, np.ndarray]:
             images[i] = np.roll(images[i], (dy, dx), axis=(0, 1))
         images += rng.integers(-12, 13, size=images.shape, dtype=np.int16)
         x[start:start + len(idx)] = np.clip(images, 0, 255).reshape(len(idx), 784)
-    return {"x": x, "y": base["y"][source].astype(np.int64)}
+    return raw_data(x, base["y"][source], DIGITS, IMAGE_SHAPE)

@@ -12,12 +12,12 @@ import logging
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 from tqdm.auto import tqdm
 
 from prunegate.compression import schedules
 from prunegate.compression.distill import DistillConfig, distill
 from prunegate.compression.prune import PruneConfig
+from prunegate.data.splits import take
 from prunegate.errors import DataError
 from prunegate.models import Checkpoint
 from prunegate.training import TrainConfig, accuracy
@@ -35,12 +35,13 @@ def kfold_stability(pruned: Checkpoint, baseline: Checkpoint, train: dict[str, n
     if smallest < k:
         raise DataError(f"validate.kfold={k} needs at least {k} training samples of every class; "
                         f"the rarest class has {smallest}. Lower validate.kfold.")
+    from sklearn.model_selection import StratifiedKFold  # 1.6 s to import: only when k-fold runs
+
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     folds = []
     for i, (fit_idx, held_idx) in enumerate(tqdm(splitter.split(train["x"], train["y"]),
                                                  total=k, desc="k-fold", leave=False), start=1):
-        fit_part = {key: value[fit_idx] for key, value in train.items()}
-        held_out = {key: value[held_idx] for key, value in train.items()}
+        fit_part, held_out = take(train, fit_idx), take(train, held_idx)
         tuned, _ = schedules.finetune(pruned, fit_part, held_out, finetune,
                                       prune or PruneConfig(), desc=f"fold {i} finetune")
         student, _ = distill(tuned, baseline, fit_part, held_out, kd, distill_training)

@@ -1,4 +1,5 @@
-"""Saving and loading zoo models safely: ``{arch, state_dict, masks}`` under weights_only=True."""
+"""Saving and loading models safely: ``{name, arch, state_dict, masks}`` under weights_only=True.
+A custom model's ``arch`` is its factory's import path and arguments: no class is pickled."""
 
 import io
 import pickle
@@ -9,7 +10,8 @@ import torch
 from torch import nn
 
 from prunegate.atomic import write_atomic
-from prunegate.errors import DataError
+from prunegate.errors import ConfigError, DataError
+from prunegate.models.custom import SOURCE, build_custom, fit_shapes
 from prunegate.models.zoo import build_model, model_name
 
 FORMAT = "prunegate.checkpoint/1"
@@ -26,7 +28,10 @@ class Checkpoint:
 def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
     """Write atomically: a crash mid-write never leaves a half file where a later stage reads."""
     model = checkpoint.model
-    payload = {"format": FORMAT, "name": model_name(model), "arch": model.arch(),
+    name = model_name(model)
+    # a zoo model is rebuilt from its widths, a custom one from its factory and arguments
+    arch = getattr(model, SOURCE) if name == "custom" else model.arch()
+    payload = {"format": FORMAT, "name": name, "arch": arch,
                "state_dict": model.state_dict(), "masks": dict(checkpoint.masks)}
     # serialised in memory first: torch.save's own file writer turns "disk full" or "file too
     # large" into an opaque RuntimeError, a plain write raises the OSError that names it
@@ -54,8 +59,14 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except Exception as error:
         raise corrupt(error) from error
     try:
-        model = build_model(payload["name"], **payload["arch"])
+        if payload["name"] == "custom":
+            model = build_custom(payload["arch"]["factory"], payload["arch"]["kwargs"])
+            fit_shapes(model, payload["state_dict"])  # pruned narrower than the factory builds
+        else:
+            model = build_model(payload["name"], **payload["arch"])
         model.load_state_dict(payload["state_dict"])
+    except ConfigError:
+        raise  # the factory no longer imports: that message names the fix
     except Exception as error:
         raise corrupt(error) from error
     return Checkpoint(model, payload.get("masks", {}))

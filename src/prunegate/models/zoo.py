@@ -5,13 +5,23 @@ structured pruning shrinks the tensors, ``arch()`` describes the smaller model, 
 is ``arch + state_dict`` and loads with ``torch.load(weights_only=True)``: no pickled code.
 """
 
+import copy
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
 from prunegate.config import choose
+from prunegate.errors import ConfigError
+from prunegate.models.custom import (
+    SOURCE,
+    build_custom,
+    data_args,
+    load_weights,
+    resolve_factory,
+)
 
 MNIST_SHAPE = (1, 28, 28)
 
@@ -112,12 +122,76 @@ DROPPABLE = ("resnet_mini",)
 
 @dataclass
 class ModelConfig:
-    name: str = "lenet_300_100"
-    # constructor arguments, e.g. widths; empty means the architecture's published sizes
+    name: str = "lenet_300_100"  # a zoo model, or "custom": the model `factory` returns
+    # constructor arguments, e.g. widths; empty means the architecture's published sizes. Input
+    # size and number of classes are inferred from the data unless set here
     kwargs: dict[str, Any] = field(default_factory=dict)
+    factory: str | None = None   # name custom: "package.module:callable" returning an nn.Module
+    weights: str | None = None   # trained weights to start from: state dict, TorchScript or ONNX
+    allow_pickle: bool = False   # let `weights` be a pickle (runs its code: trusted files only)
 
     def __post_init__(self) -> None:
-        choose(self.name, list(ZOO), "model.name")
+        choose(self.name, [*ZOO, "custom"], "model.name")
+        if not isinstance(self.kwargs, dict):
+            raise ConfigError(f"'model.kwargs' must be a mapping, got {self.kwargs!r}.")
+        if self.name == "custom" and not self.factory:
+            raise ConfigError("model.name 'custom' needs model.factory: the import path of a "
+                              "callable that returns your nn.Module ('my_pkg.models:build').")
+        if self.factory:
+            resolve_factory(self.factory)  # an import path that does not resolve fails here
+        if self.factory and self.name != "custom":
+            raise ConfigError(f"model.factory is set but model.name is '{self.name}': set "
+                              "model.name: custom to use the factory, or remove model.factory.")
+        if not isinstance(self.allow_pickle, bool):
+            raise ConfigError(f"'model.allow_pickle' must be true or false, got "
+                              f"{self.allow_pickle!r}.")
+        if self.weights is not None and not Path(self.weights).is_file():
+            raise ConfigError(f"model.weights {self.weights} does not exist. Fix the path (it "
+                              "is relative to the project folder).")
+
+    def build(self, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+        """The model for data of this sample shape and number of classes, with ``weights``
+        loaded; checked to map a batch of such samples to one logit per class."""
+        inferred = data_args(input_shape, num_classes)
+        if self.name == "custom":
+            model = build_custom(self.factory, self.kwargs, inferred)
+        else:
+            model = build_model(self.name, **{**_zoo_args(self.name, input_shape, inferred),
+                                              **self.kwargs})
+        check_output(model, input_shape, num_classes, self.factory or self.name)
+        if self.weights:
+            load_weights(model, self.weights, self.allow_pickle)
+        return model
+
+
+def _zoo_args(name: str, shape: tuple[int, ...], inferred: dict[str, Any]) -> dict[str, Any]:
+    if name == "lenet_300_100":
+        return {k: inferred[k] for k in ("in_features", "num_classes")}
+    if len(shape) != 3 or tuple(shape[1:]) != (28, 28):
+        raise ConfigError(f"model '{name}' takes (channels, 28, 28) images, and the data's "
+                          f"samples are {tuple(shape)}. Resize the images (ImageFolderDataset "
+                          "size: [28, 28]), or use lenet_300_100 or your own model "
+                          "(model.name: custom, model.factory).")
+    return {k: inferred[k] for k in ("in_channels", "num_classes")}
+
+
+def check_output(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
+                 described: str) -> None:
+    """One forward pass on zeros: a model that does not take the data or does not return one
+    logit per class fails here, before training, with both shapes named."""
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(2, *input_shape))
+    except Exception as error:
+        raise ConfigError(f"model '{described}' cannot take the data's samples of shape "
+                          f"{tuple(input_shape)}: {type(error).__name__}: {error}. Fix "
+                          "model.kwargs or the model.") from error
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (2, num_classes):
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ConfigError(f"model '{described}' returns {got} for a batch of 2 samples; the "
+                          f"data has {num_classes} classes, so it must return (2, "
+                          f"{num_classes}) logits. Fix its num_classes (model.kwargs).")
 
 
 def build_model(name: str, **kwargs: Any) -> nn.Module:
@@ -128,6 +202,9 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
 
 
 def model_name(model: nn.Module) -> str:
+    """The zoo name, or "custom" for a model from ``model.factory``."""
+    if hasattr(model, SOURCE):
+        return "custom"
     for name, cls in ZOO.items():
         if type(model) is cls:
             return name
@@ -137,4 +214,10 @@ def model_name(model: nn.Module) -> str:
 def fresh_copy(model: nn.Module, seed: int) -> nn.Module:
     """The same architecture, newly initialised from ``seed``: what pruning at init starts from."""
     torch.manual_seed(seed)
+    if model_name(model) == "custom":
+        fresh = copy.deepcopy(model)
+        for module in fresh.modules():
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        return fresh
     return build_model(model_name(model), **model.arch())

