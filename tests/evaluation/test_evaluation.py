@@ -65,3 +65,31 @@ def test_measure_models_rejects_empty_or_mismatched_test_data(splits):
     bad[0, 0, 0, 0] = np.nan
     with pytest.raises(DataError, match="NaN"):
         measure_models({"m": model}, {"x": bad, "y": splits[2]["y"][:5]}, on)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_classification_metrics_agree_with_scikit_learn(seed):
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    from prunegate.evaluation.metrics import classification_metrics
+
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 5, 300)
+    y_pred = np.where(rng.random(300) < 0.6, y_true, rng.integers(0, 6, 300))
+    y_pred[y_pred == 3] = 4          # class 3 never predicted: zero division
+    labels = [0, 1, 2, 3, 4]
+    ours = classification_metrics(y_true, y_pred, labels)
+    assert ours["accuracy"] == pytest.approx(float(np.mean(y_true == y_pred)))
+    for average in ("macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                     average=average, zero_division=0)
+        assert ours[f"precision_{average}"] == pytest.approx(p)
+        assert ours[f"recall_{average}"] == pytest.approx(r)
+        assert ours[f"f1_{average}"] == pytest.approx(f)
+    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                       zero_division=0)
+    assert ours["per_class"]["recall"] == pytest.approx(r.tolist())
+    assert ours["per_class"]["f1"] == pytest.approx(f.tolist())
+    assert ours["per_class"]["support"] == support.tolist()
+    assert ours["min_class_recall"] == pytest.approx(r.min())
+    assert ours["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=labels).tolist()

@@ -1,10 +1,13 @@
-"""Classification quality of an ONNX model on a split, computed with scikit-learn."""
+"""Classification quality of an ONNX model on a split.
+
+The same definitions as scikit-learn's (zero_division=0; a test checks they agree), in numpy:
+scikit-learn's import costs ~1.6 s, paid by every ``kedro run`` and ``prunegate`` command.
+"""
 
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 
 def predict_onnx(session: ort.InferenceSession, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -17,16 +20,34 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray,
                            labels: list[int] | None = None) -> dict[str, Any]:
     """Accuracy; macro and weighted precision, recall and F1; per-class scores; confusion."""
     labels = labels if labels is not None else sorted(set(y_true.tolist()))
-    out: dict[str, Any] = {"accuracy": float(accuracy_score(y_true, y_pred))}
-    for average in ("macro", "weighted"):
-        p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels,
-                                                     average=average, zero_division=0)
-        out |= {f"precision_{average}": float(p), f"recall_{average}": float(r),
-                f"f1_{average}": float(f)}
-    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=labels,
-                                                       zero_division=0)
+    confusion = confusion_matrix(y_true, y_pred, labels)
+    hits = np.diag(confusion).astype(float)
+    # counted over all samples: a prediction outside ``labels`` still misses its true class
+    support = np.array([np.sum(y_true == label) for label in labels], dtype=float)
+    predicted = np.array([np.sum(y_pred == label) for label in labels], dtype=float)
+    p, r = _ratio(hits, predicted), _ratio(hits, support)
+    f = _ratio(2 * p * r, p + r)
+    out: dict[str, Any] = {"accuracy": float(np.mean(y_true == y_pred))}
+    weights = support / support.sum() if support.sum() else np.zeros_like(support)
+    for average, w in (("macro", np.full(len(labels), 1 / len(labels))), ("weighted", weights)):
+        out |= {f"precision_{average}": float(p @ w), f"recall_{average}": float(r @ w),
+                f"f1_{average}": float(f @ w)}
     out["min_class_recall"] = float(r.min())
     out["per_class"] = {"labels": list(labels), "precision": p.tolist(), "recall": r.tolist(),
-                        "f1": f.tolist(), "support": support.tolist()}
-    out["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+                        "f1": f.tolist(), "support": support.astype(int).tolist()}
+    out["confusion_matrix"] = confusion.tolist()
     return out
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, labels: list[int]) -> np.ndarray:
+    """Rows: true label, columns: predicted, in ``labels`` order; other labels are ignored."""
+    index = {label: i for i, label in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    for t, q in zip(y_true.tolist(), y_pred.tolist(), strict=True):
+        if t in index and q in index:
+            matrix[index[t], index[q]] += 1
+    return matrix
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
