@@ -16,7 +16,7 @@ export DO_NOT_TRACK             := 1
 export NNCF_CI                  := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test bench scale lint clean gate-audit regression
+.PHONY: help setup run test bench scale search airflow-dag lint clean gate-audit regression
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ bench: $(VENV)/.peers  ## prunegate vs peers, 3 seeds (~15 min); QUICK=1 for a 1
 
 scale: $(STAMP)  ## 50,000 synthetic samples through the whole chain: peak RSS [SAMPLES=n]
 	$(PY) benchmarks/scale.py --samples $(or $(SAMPLES),50000)
+
+search: $(STAMP)  ## constraint search over the chain: make search [RECIPE=..] [PARAMS="search.trials=40"]
+	$(VENV)/bin/prunegate search --recipe $(RECIPE) $(if $(PARAMS),--params "$(PARAMS)")
+
+airflow-dag: $(STAMP)  ## write deploy/airflow/prunegate_<recipe>_dag.py (kedro-airflow) [RECIPE=..]
+	$(VENV)/bin/kedro airflow create --env $(RECIPE) --target-dir deploy/airflow --jinja-file deploy/airflow/dag_template.j2
 
 gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
 	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)

@@ -131,6 +131,19 @@ def info(recipe: str, field: str | None) -> None:
     click.echo(json.dumps(data if field is None else data[field]))
 
 
+@cli.command("example-data")
+@click.argument("kind", type=click.Choice(["csv", "images"]))
+@click.argument("path", type=click.Path())
+def example_data(kind: str, path: str) -> None:
+    """Write generated example data to PATH: a CSV of 16 features and a 4-class `label`
+    column, or an image folder (PATH/<class>/*.png, 3 classes). The template_custom recipe
+    reads data/01_raw/example.csv; replace it with your own."""
+    from prunegate.data.examples import write_example_csv, write_example_images
+
+    written = write_example_csv(path) if kind == "csv" else write_example_images(path)
+    click.echo(f"wrote {written}")
+
+
 @cli.command()
 @click.option("--quick", is_flag=True, help="Smoke test: one seed, LeNet-300-100 and "
               "mnist_mlp only, short training (about 2 minutes).")
@@ -266,6 +279,15 @@ def rollback(recipe: str) -> None:
     configs, catalog = recipe_context(recipe)
     result = reg.rollback(configs["mlflow"].registered_model, catalog.load("test"))
     click.echo(json.dumps(result))
+
+
+def _add_search() -> None:
+    from prunegate.cli_search import search
+
+    cli.add_command(search)
+
+
+_add_search()
 
 
 def main() -> None:

@@ -6,10 +6,7 @@ the tracking store is reached before the first node runs, and ``champion`` moves
 gate passed and the registered artifact was verified against what was validated.
 """
 
-import hashlib
-import json
 import logging
-import subprocess
 from typing import Any
 
 import onnx
@@ -22,7 +19,6 @@ from prunegate.errors import GateFailed
 from prunegate.gates import failure_line
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
-from prunegate.registry.promotion import data_sha256
 from prunegate.report import plot_history, summary_table
 
 log = logging.getLogger(__name__)
@@ -132,18 +128,10 @@ class PrunegateHooks:
         test = catalog.load("test")
         candidate = metrics["stages"][metrics["candidate"]]
         model = catalog.load("quantized_onnx")
-        tags = {"recipe": str(self.params.get("recipe", "")),
-                "gate.passed": str(verdict["passed"]).lower(),
-                "artifact.sha256": hashlib.sha256(model.SerializeToString()).hexdigest(),
-                "validated.accuracy": repr(candidate["accuracy"]),
-                "params.sha256": hashlib.sha256(json.dumps(self.params, sort_keys=True,
-                                                           default=str).encode()).hexdigest(),
-                "data.test_sha256": data_sha256(test),
-                "data.train_sha256": data_sha256(catalog.load("train")),
-                "git.commit": _git_commit(),
-                "run.id": self.tracker.parent.info.run_id,
-                **{f"gate.{c['name']}": "skipped" if c["value"] is None else f"{c['value']:.6g}"
-                   for c in verdict["checks"]}}
+        tags = registry.release_tags(
+            str(self.params.get("recipe", "")), model.SerializeToString(), verdict,
+            candidate["accuracy"], self.params, test, catalog.load("train"),
+            self.tracker.parent.info.run_id)
         version = registry.register_deployable(self.deployable_uri, self.model_name, tags)
         promote = verdict["passed"] and self.configs["mlflow"].promote_on_pass
         # what CI's promote job needs: which version, and the champion it was gated against
@@ -163,11 +151,3 @@ class PrunegateHooks:
                          self.model_name, version, why,
                          f"v{self.champion_at_start}" if self.champion_at_start else "unset")
 
-
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"

@@ -19,6 +19,7 @@ from prunegate.evaluation.targets import select_target, target_profiles
 from prunegate.gates import ABSOLUTE_ONLY, GateConfig, gate_config
 from prunegate.models.zoo import DROPPABLE, ModelConfig, build_model
 from prunegate.registry import TrackingConfig
+from prunegate.search.config import SearchConfig
 from prunegate.training import TrainConfig
 
 
@@ -70,6 +71,7 @@ SECTIONS = {
     "gates": gate_config,
     "targets": target_profiles,
     "mlflow": lambda p: from_dict(TrackingConfig, p, "mlflow"),
+    "search": lambda p: from_dict(SearchConfig, p, "search"),
 }
 TOP_LEVEL_SCALARS = ("recipe",)
 
@@ -88,6 +90,7 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
             raise ConfigError(f"'{key}' must be a mapping, got {section!r}.")
         configs[key] = build(section)
     configs["target"] = select_target(configs["targets"], configs["validate"].target)
+    _check_epochs(configs)
     if configs["prune"].granularity == "layers" and configs["model"].name not in DROPPABLE:
         raise ConfigError(f"prune.granularity 'layers' drops shape-preserving blocks, and "
                           f"model '{configs['model'].name}' has none. Use a model with residual "
@@ -100,10 +103,22 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
     return configs
 
 
+def _check_epochs(configs: dict[str, Any]) -> None:
+    """0 epochs means "keep the weights as given": only the baseline has weights to keep."""
+    if configs["train"].epochs == 0 and not configs["model"].weights:
+        raise ConfigError("train.epochs 0 trains nothing, and there are no model.weights to "
+                          "start from. Set train.epochs >= 1, or model.weights to your trained "
+                          "weights.")
+    for key, config in (("finetune", configs["finetune"]),
+                        ("distill.training", configs["distill"].training)):
+        if config.epochs == 0:
+            raise ConfigError(f"{key}.epochs must be >= 1, got 0.")
+
+
 def _check_hint_layers(kd: DistillConfig, model: ModelConfig) -> None:
     """Feature KD names modules: check them on the architectures before anything trains."""
-    if kd.kind != "feature":
-        return
+    if kd.kind != "feature" or model.name == "custom":
+        return  # a custom model's arguments come from the data: distill checks it then
     teacher = build_model(model.name, **model.kwargs)
     student = teacher if kd.student == "pruned" else build_model(kd.student, **kd.student_kwargs)
     require_modules(student, [s for s, _ in kd.features])

@@ -20,13 +20,13 @@ def require_recipe(recipe: str) -> None:
                           f"Recipes: {', '.join(known)}.")
 
 
-def _context(recipe: str):
+def _context(recipe: str, runtime_params: dict[str, Any] | None = None):
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     require_recipe(recipe)
     bootstrap_project(Path.cwd())
-    return KedroSession.create(env=recipe).load_context()
+    return KedroSession.create(env=recipe, runtime_params=runtime_params).load_context()
 
 
 def recipe_context(recipe: str, connect: bool = True) -> tuple[dict[str, Any], Any]:

@@ -138,3 +138,21 @@ def test_keep_if_better_keeps_the_fine_tuned_model_when_kd_makes_it_worse(splits
     assert kept.model is not finetuned.model
     with pytest.raises(ConfigError, match="keep_if_better"):
         DistillConfig(keep_if_better="yes")
+
+
+def test_disabled_distillation_passes_the_fine_tuned_model_on_unchanged(splits, trained_mlp):
+    import copy
+
+    from prunegate.training import accuracy
+    train, val = splits[0], splits[1]
+    finetuned = Checkpoint(copy.deepcopy(trained_mlp), {})
+    torch.manual_seed(1)
+    teacher = Checkpoint(build_model("lenet_300_100"), {})   # would pull the student down
+    out, history = distill(finetuned, teacher, train, val, DistillConfig(enabled=False),
+                           TrainConfig(epochs=1, lr=1e-3))
+    for a, b in zip(out.model.parameters(), trained_mlp.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert out.model is not finetuned.model
+    assert history["val_accuracy"] == [accuracy(trained_mlp, val)]
+    with pytest.raises(ConfigError, match="distill.enabled"):
+        DistillConfig(enabled="no")

@@ -14,10 +14,11 @@ from torch.nn import functional as F
 from prunegate.compression.hints import hint_loss, projections, tapped
 from prunegate.compression.qat import quant_aware_context
 from prunegate.config import choose, number
+from prunegate.data.splits import schema
 from prunegate.errors import ConfigError
-from prunegate.models import Checkpoint, build_model
+from prunegate.models import Checkpoint, ModelConfig
 from prunegate.models.zoo import ZOO
-from prunegate.training import LossFn, TrainConfig, accuracy, fit, seed_everything
+from prunegate.training import LossFn, TrainConfig, accuracy, fit, mean_loss, seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ TEACHERS = ("auto", "baseline", "finetuned")
 
 @dataclass
 class DistillConfig:
+    # false: the fine-tuned model goes on unchanged (the search turns KD on and off)
+    enabled: bool = True
     kind: str = "logit"  # Hinton logit KD
     temperature: float = 4.0
     # weight of the soft-target term; (1 - alpha) goes to the hard labels
@@ -48,6 +51,8 @@ class DistillConfig:
 
     def __post_init__(self) -> None:
         choose(self.kind, KINDS, "distill.kind")
+        if not isinstance(self.enabled, bool):
+            raise ConfigError(f"distill.enabled must be true or false, not {self.enabled!r}.")
         if not isinstance(self.keep_if_better, bool):
             raise ConfigError(f"distill.keep_if_better must be true or false, not "
                               f"{self.keep_if_better!r}.")
@@ -123,12 +128,19 @@ def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.nda
             per_channel: bool = False) -> tuple[Checkpoint, dict[str, list[float]]]:
     """Student "pruned": a copy of the fine-tuned model, masks held. A zoo name: that
     architecture, freshly built. The teacher is ``config.teacher`` (see ``teacher_of``).
-    With ``quant_mode`` 'qap' the student trains under fake int8."""
+    With ``quant_mode`` 'qap' the student trains under fake int8. Disabled: the fine-tuned
+    model, unchanged, with its validation accuracy as a one-point history."""
+    if not config.enabled:
+        log.info("distillation is off (distill.enabled: false): the fine-tuned model goes on")
+        return Checkpoint(copy.deepcopy(finetuned.model), finetuned.masks), {
+            "epoch": [0.0], "train_loss": [mean_loss(finetuned.model, train)],
+            "val_accuracy": [accuracy(finetuned.model, val)], "lr": [0.0]}
     if config.student == "pruned":
         student, masks = copy.deepcopy(finetuned.model), finetuned.masks
     else:
         seed_everything(training.seed)
-        student, masks = build_model(config.student, **config.student_kwargs), {}
+        student = ModelConfig(config.student, config.student_kwargs).build(*schema(train))
+        masks = {}
     teacher = teacher_of(config, finetuned, baseline)
     with quant_aware_context(student, quant_mode, per_channel):
         distilled, history = _distill(student, masks, teacher, train, val, config, training)

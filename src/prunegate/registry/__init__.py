@@ -11,10 +11,12 @@ from prunegate.registry.versions import (
     champion_version,
     compare_versions,
     register_deployable,
+    release_tags,
     resolve_model_uri,
     status,
 )
 
 __all__ = ["CHALLENGER", "CHAMPION", "RunTracker", "TrackingConfig", "champion_version",
            "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
-           "promote", "register_deployable", "resolve_model_uri", "rollback", "status"]
+           "promote", "register_deployable", "release_tags", "resolve_model_uri", "rollback",
+           "status"]

@@ -173,6 +173,10 @@ class RunTracker:
             self._mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items()
                                       if isinstance(v, int | float)})
 
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        with tracking_errors(self.uri, "tagging the run"):
+            self._mlflow.set_tags({k: str(v)[:5000] for k, v in tags.items()})
+
     def log_dict(self, data: dict[str, Any], name: str) -> None:
         with tracking_errors(self.uri, f"logging {name}"):
             self._mlflow.log_dict(data, name)

@@ -1,7 +1,9 @@
 """Registered versions: creating them, reading their tags, comparing them."""
 
+import hashlib
 import json
 import logging
+import subprocess
 from typing import Any
 
 from prunegate.errors import DataError, TrackingError
@@ -44,6 +46,33 @@ def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -
         raise
     log.info("registered %s version %s as %s", model_name, version, CHALLENGER)
     return version
+
+
+def release_tags(recipe: str, model_bytes: bytes, verdict: dict[str, Any],
+                 validated_accuracy: float, params: dict[str, Any], test: dict, train: dict,
+                 run_id: str) -> dict[str, str]:
+    """What a registered version carries so ``promote`` can verify it later: the artifact's
+    hash, the accuracy it was validated at, the data and parameters, the gate's figures."""
+    from prunegate.registry.promotion import data_sha256
+
+    return {"recipe": recipe, "gate.passed": str(verdict["passed"]).lower(),
+            "artifact.sha256": hashlib.sha256(model_bytes).hexdigest(),
+            "validated.accuracy": repr(validated_accuracy),
+            "params.sha256": hashlib.sha256(json.dumps(params, sort_keys=True,
+                                                       default=str).encode()).hexdigest(),
+            "data.test_sha256": data_sha256(test), "data.train_sha256": data_sha256(train),
+            "git.commit": git_commit(), "run.id": run_id,
+            **{f"gate.{c['name']}": "skipped" if c["value"] is None else f"{c['value']:.6g}"
+               for c in verdict["checks"]}}
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def champion_version(model_name: str) -> str | None:

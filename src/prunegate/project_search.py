@@ -1,0 +1,173 @@
+"""``prunegate search --recipe r``: the constraint search on a recipe's baseline and data.
+
+An adapter, like project.py: it loads the recipe through Kedro (training the baseline first if
+the recipe never ran), hands plain data to ``search.run_search``, and the results to the
+registry. Trials are scored on the validation split; the winner is then gated on the test split
+with the recipe's own gates, against the baseline and the champion, exactly like a recipe run,
+and registered as ``challenger``. Nothing is promoted: that stays ``prunegate promote``'s job.
+"""
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import onnx
+import yaml
+
+from prunegate import registry
+from prunegate.atomic import write_atomic
+from prunegate.compression.export import export_onnx
+from prunegate.config import from_dict
+from prunegate.errors import DataError, GateFailed
+from prunegate.evaluation.measure import measure_and_gate
+from prunegate.gates import failure_line
+from prunegate.params import check_params
+from prunegate.project import _context
+from prunegate.search.config import SearchConfig
+from prunegate.search.study import preflight, run_search
+from prunegate.search.trial import Inputs
+
+log = logging.getLogger(__name__)
+summary = logging.getLogger("prunegate.summary")
+
+
+def parse_overrides(text: str | None) -> dict[str, Any]:
+    """``a.b=1,c=x`` (kedro run's --params form) as nested mappings, values read as YAML."""
+    nested: dict[str, Any] = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DataError(f"--params item '{item}' is not key=value.")
+        *parents, last = key.strip().split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = yaml.safe_load(value)
+    return nested
+
+
+def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    context = _context(recipe, overrides)
+    params = context.params
+    configs = check_params(params)
+    config = from_dict(SearchConfig, params.get("search"), "search")
+    preflight(params, config)  # a bad space, constraint or Ray address: before any training
+    catalog = _with_baseline(recipe, context, overrides)
+    train, val, test = (catalog.load(name) for name in ("train", "val", "test"))
+    baseline = catalog.load("baseline_model")
+    baseline_onnx = export_onnx(baseline.model, tuple(val["x"].shape[1:]))
+    inputs = Inputs(baseline, baseline_onnx.SerializeToString(), train, val)
+    tracker = registry.RunTracker(configs["mlflow"], f"search-{recipe}",
+                                  {"recipe": recipe, "search": params.get("search") or {}})
+    status = "FAILED"
+    try:
+        report, winner = run_search(params, config, inputs, configs["target"],
+                                    on_result=lambda r: _log_trial(tracker, r))
+        report["recipe"] = recipe
+        if winner is not None:
+            report["release"] = _gate_and_register(recipe, params, configs, tracker, winner,
+                                                   baseline_onnx, train, test)
+        tracker.set_tags({"search.best": report["best"], "search.pareto": report["pareto"]})
+        tracker.log_dict(report, "search.json")
+        _save(report, Path(context.config_loader["globals"].get("data", "data")))
+        status = "FINISHED"
+    finally:
+        tracker.end(status=status)
+    _summarise(report)
+    if report["best"] is None:
+        raise GateFailed(f"no trial met every constraint in {report['budget']['started']} "
+                         "trials; closest: " + " | ".join(
+                             f"trial {c['number']}: {'; '.join(c['misses'])}"
+                             for c in report["closest"]) + ". Relax search.constraints or "
+                         "widen search.space, or raise search.trials.")
+    if not report["release"]["gate_passed"]:
+        raise GateFailed(f"trial {report['best']} met the constraints on validation data but "
+                         f"the release gate on test data failed: {report['release']['why']}")
+    return report
+
+
+def _with_baseline(recipe: str, context, overrides: dict[str, Any]):
+    """The recipe's catalog, with its splits and dense baseline made first when missing."""
+    catalog = context.catalog
+    if all(catalog.exists(name) for name in ("baseline_model", "train", "val", "test")):
+        return catalog
+    from kedro.framework.session import KedroSession
+
+    summary.info("no baseline for %s yet: running the recipe up to train_baseline", recipe)
+    with KedroSession.create(env=recipe, runtime_params=overrides) as session:
+        session.run(to_nodes=["train_baseline"])
+    return _context(recipe, overrides).catalog
+
+
+def _log_trial(tracker, result: dict[str, Any]) -> None:
+    tracker.start_stage(f"trial-{result['number']:03d}", result["chosen"])
+    where = result.get("where") or {}
+    tracker.set_tags({"trial.state": result["state"], "trial.feasible": result.get("feasible"),
+                      **{f"trial.ran_on.{k}": v for k, v in where.items()},
+                      **({"trial.reason": result["reason"]} if "reason" in result else {})})
+    tracker.log_metrics(result.get("figures") or {})
+    if "finetuned_val_accuracy" in result:
+        tracker.log_metrics({"finetuned_val_accuracy": result["finetuned_val_accuracy"]})
+    tracker.end_stage("FINISHED" if result["state"] in ("complete", "pruned") else "FAILED")
+
+
+def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, Any], tracker,
+                       winner: bytes, baseline_onnx: onnx.ModelProto, train, test
+                       ) -> dict[str, Any]:
+    """The recipe's release gate on the test split, then registration as challenger."""
+    name = configs["mlflow"].registered_model
+    models = {"baseline": baseline_onnx, "candidate": onnx.load_from_string(winner)}
+    champion = registry.champion_version(name)
+    if champion is not None:
+        models["champion"] = onnx.load_from_string(
+            registry.fetch_for_gate(name, champion, "champion"))
+    validate = configs["validate"]
+    metrics, verdict, _ = measure_and_gate(
+        models, test, configs["gates"], configs["target"], validate.latency_repeats,
+        validate.latency_warmup, validate.report_repeats, candidate="candidate")
+    candidate = metrics["stages"]["candidate"]
+    tracker.log_metrics({k: v for k, v in candidate.items() if isinstance(v, int | float)},
+                        prefix="release.")
+    uri = tracker.log_model(models["candidate"], "deployable", test["x"][:1])
+    tags = registry.release_tags(recipe, models["candidate"].SerializeToString(), verdict,
+                                 candidate["accuracy"], params, test, train,
+                                 tracker.parent.info.run_id)
+    version = registry.register_deployable(uri, name, tags)
+    return {"model": name, "version": version, "gate_passed": verdict["passed"],
+            "why": failure_line(verdict), "test_accuracy": candidate["accuracy"],
+            "test_latency_p95_ms": candidate["latency_p95_ms"],
+            "size_bytes": candidate["size_bytes"], "checks": verdict["checks"]}
+
+
+def _save(report: dict[str, Any], data: Path) -> None:
+    from prunegate.search.plot import search_plot
+
+    out = data / "08_reporting"
+    write_atomic(out / "search.json", lambda tmp: tmp.write_text(
+        json.dumps(report, indent=2, default=str)))
+    figure = search_plot(report)
+    write_atomic(out / "search.png", lambda tmp: figure.savefig(tmp, format="png", dpi=110))
+
+
+def _summarise(report: dict[str, Any]) -> None:
+    counts = ", ".join(f"{n} {state}" for state, n in report["counts"].items() if n)
+    summary.info("search: %d trials (%s) in %.0f s on %s, %.2f trials at once on average",
+                 report["budget"]["started"], counts, report["elapsed_s"],
+                 report["backend"]["backend"], report["parallelism"])
+    rows = {t["number"]: t for t in report["trials"]}
+    for number in report["pareto"]:
+        f = rows[number]["figures"]
+        summary.info("  pareto  trial %3d  acc %.4f  p95 %.4f ms  %7d bytes  %s", number,
+                     f["accuracy"], f["latency_p95_ms"], f["size_bytes"],
+                     "feasible" if rows[number]["feasible"] else "infeasible")
+    if report["best"] is not None:
+        release = report["release"]
+        summary.info("best feasible: trial %d -> %s v%s (challenger); release gate on test: %s",
+                     report["best"], release["model"], release["version"],
+                     "PASS" if release["gate_passed"] else f"FAIL ({release['why']})")
+    for close in report["closest"]:
+        summary.info("  closest miss: trial %d: %s", close["number"], "; ".join(close["misses"]))
+
+
+__all__ = ["parse_overrides", "search_recipe"]

@@ -1,0 +1,126 @@
+"""One trial: the recipe's own stages with the trial's parameters, then the constraints.
+
+A trial calls the same stage functions ``kedro run`` calls (the nodes are plain functions), so a
+trial's model is exactly what the recipe would build with those parameters. It runs wherever the
+executor puts it (this process, or a Ray worker), so it takes and returns plain data only.
+"""
+
+import logging
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import onnx
+
+from prunegate.errors import ConfigError
+from prunegate.evaluation.measure import measure_and_gate
+from prunegate.evaluation.targets import TargetProfile
+from prunegate.gates import GateConfig
+from prunegate.models import Checkpoint
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrialJob:
+    number: int
+    chosen: dict[str, Any]          # the trial's point of the search space
+    params: dict[str, Any]          # the recipe's parameters with ``chosen`` applied
+    constraints: GateConfig
+    target: TargetProfile
+    accuracy_floor: float           # below this minus the margin after fine-tuning: stop
+    prune_margin_pp: float
+    latency_repeats: int
+
+
+@dataclass
+class Inputs:
+    """What every trial shares; a Ray search puts it in the object store once."""
+
+    baseline: Checkpoint
+    baseline_onnx: bytes
+    train: dict[str, np.ndarray]
+    val: dict[str, np.ndarray]
+
+
+def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
+    """prune → fine-tune → (stop if hopeless) → distill → quantize → measure on validation.
+
+    Returns ``state`` complete, pruned (stopped early) or invalid (a combination no stage
+    accepts), where it ran, its figures and, when complete, the deployable ONNX bytes."""
+    from prunegate.params import check_params
+    from prunegate.pipelines.distill.nodes import distill_model
+    from prunegate.pipelines.finetune.nodes import finetune_model
+    from prunegate.pipelines.prune.nodes import prune_model
+    from prunegate.pipelines.quantize.nodes import export_model, quantize_model
+    from prunegate.training import accuracy
+
+    started = time.time()
+    out: dict[str, Any] = {"number": job.number, "chosen": job.chosen, "where": where(),
+                           "started": started}
+    p = job.params
+    try:
+        check_params(p)
+    except ConfigError as error:
+        return {**out, "state": "invalid", "reason": str(error), "ended": time.time()}
+    train, val = inputs.train, inputs.val
+    pruned, _ = prune_model(inputs.baseline, train, val, p["prune"], p.get("validate"),
+                            p.get("targets"))
+    finetuned, _ = finetune_model(pruned, train, val, p["finetune"], p["prune"], p["quantize"])
+    tuned = accuracy(finetuned.model, val)
+    out["finetuned_val_accuracy"] = tuned
+    if tuned < job.accuracy_floor - job.prune_margin_pp / 100.0:
+        return {**out, "state": "pruned", "ended": time.time(),
+                "reason": f"validation accuracy {tuned:.4f} after fine-tuning is more than "
+                          f"{job.prune_margin_pp:g} pp under the constraint's "
+                          f"{job.accuracy_floor:.4f}"}
+    distilled, _ = distill_model(finetuned, inputs.baseline, train, val, p["distill"],
+                                 p["quantize"])
+    deployable, _ = quantize_model(export_model(distilled, val), distilled, train, val,
+                                   p["quantize"])
+    models = {"baseline": onnx.load_from_string(inputs.baseline_onnx), "candidate": deployable}
+    # the trial is scored at the gate batch only: the other sizes are reported by the gate
+    target = replace(job.target, batch_sizes=[job.target.gate_batch])
+    metrics, verdict, _ = measure_and_gate(models, val, job.constraints, target,
+                                           job.latency_repeats, warmup=20, report_repeats=10,
+                                           candidate="candidate")
+    stage = metrics["stages"]["candidate"]
+    figures = {key: float(stage[key]) for key in (
+        "accuracy", "latency_p95_ms", "latency_p50_ms", "size_bytes", "size_compressed_bytes",
+        "accuracy_drop_pp", "latency_p95_ratio")}
+    figures["size_ratio"] = stage["size_bytes"] / metrics["stages"]["baseline"]["size_bytes"]
+    return {**out, "state": "complete", "ended": time.time(), "figures": figures,
+            "checks": verdict["checks"], "feasible": verdict["passed"],
+            "violations": violations(verdict["checks"]),
+            "onnx": deployable.SerializeToString()}
+
+
+def violations(checks: list[dict[str, Any]]) -> dict[str, float]:
+    """Per constraint, how far the trial is past its threshold, relative to the threshold
+    (<= 0 is met): what Optuna's constrained sampler and the closest-miss ranking read."""
+    amounts = {}
+    for check in checks:
+        if check["value"] is None:
+            amounts[check["name"]] = 0.0
+            continue
+        over = (check["value"] - check["threshold"] if check["comparator"] == "<="
+                else check["threshold"] - check["value"])
+        if check["decision"] == "fail" and over <= 0:
+            over = 1e-9  # failed on its interval, not its point value: still a miss
+        scale = abs(check["threshold"]) or 1.0
+        amounts[check["name"]] = over / scale
+    return amounts
+
+
+def where() -> dict[str, Any]:
+    """The host, process and (on Ray) node a trial ran on."""
+    place = {"host": socket.gethostname(), "pid": os.getpid()}
+    ray = sys.modules.get("ray")  # a Ray worker has it imported; never import it just to ask
+    if ray is not None and ray.is_initialized():
+        context = ray.get_runtime_context()
+        place |= {"ray_node": context.get_node_id(), "ray_worker": context.get_worker_id()}
+    return place
