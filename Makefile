@@ -40,7 +40,9 @@ run: $(STAMP)  ## run a recipe end to end: make run [RECIPE=mnist_lenet5] [PARAM
 # 3 workers on 2 cores: the end-to-end tests spend part of their time waiting on subprocesses
 # (servers starting, kill -9, promotion races), which a third worker fills
 test: $(STAMP)  ## run the test suite
-	$(PY) -m pytest -q -n 3 --dist loadfile
+	@# one thread per process: 3 workers and their kedro subprocesses share 2 cores, and
+	@# oversubscribed OpenMP threads spin instead of working
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n 3 --dist loadfile
 
 # The peers (NNCF) are an optional extra so that the product's own dependencies stay lean.
 $(VENV)/.peers: $(STAMP)

@@ -17,6 +17,20 @@ from prunegate.models import build_model  # noqa: E402
 from prunegate.training import TrainConfig, fit  # noqa: E402
 
 REGRESSION = Path(__file__).parent / "regression"
+# the longest files, longest first (make test runs files whole on 3 workers, --dist loadfile):
+# started first, they overlap the many short files instead of running alone at the end
+SLOW_FIRST = ("e2e/test_dvc.py", "e2e/test_cli.py", "reliability/test_scale.py",
+              "reliability/test_tracking_faults.py", "reliability/test_registry_faults.py",
+              "benchmark/test_quick.py", "e2e/test_byo.py", "e2e/test_regression_suite.py",
+              "reliability/test_data_faults.py", "e2e/test_search.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    def rank(item) -> int:
+        path = Path(str(item.fspath)).relative_to(Path(__file__).parent).as_posix()
+        return SLOW_FIRST.index(path) if path in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each file's own order is kept
 
 
 def pytest_addoption(parser):

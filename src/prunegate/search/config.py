@@ -44,6 +44,9 @@ class SearchConfig:
         if self.backend == "local" and self.workers != 1:
             raise ConfigError("search.backend 'local' runs one trial at a time: set "
                               "search.workers to 1, or search.backend to ray for parallel trials.")
+        if self.backend == "local" and self.ray_address:
+            raise ConfigError("search.ray_address is only read with search.backend 'ray'; "
+                              "remove it, or set search.backend to ray.")
         if self.ray_address is not None and not isinstance(self.ray_address, str):
             raise ConfigError(f"search.ray_address must be host:port, ray://host:port or auto, "
                               f"got {self.ray_address!r}.")
