@@ -1,7 +1,12 @@
 """Config faults: refused before any work, with the bad key, its value and what would do."""
 
 import pytest
+import yaml
 
+from prunegate.errors import ConfigError
+from prunegate.params import check_params
+
+from ..test_params import load_env
 from .conftest import TINY, aliases, assert_failed_cleanly
 
 pytestmark = pytest.mark.e2e
@@ -26,13 +31,34 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", CASES)
+# These go through `kedro run` and the whole failure standard (exit code, one message, registry,
+# artifacts). The path from a ConfigError to that exit is the same for every cause, so the other
+# causes are checked for their message in this process: the recipe's params, the override, and
+# the same check_params the run's hook calls (a kedro run costs ~15 s of CPU, mostly imports).
+KEDRO_CASES = ("unknown_technique", "misspelled_key", "missing_recipe")
+
+
+@pytest.mark.parametrize("case", KEDRO_CASES)
 def test_bad_config_is_refused_before_any_work(project, case):
     recipe, params, problem, fix = CASES[case]
     before = aliases(project)
     result = project.run("--config", recipe, "--params", ",".join(filter(None, (TINY, params))))
     assert_failed_cleanly(project, result, 2, problem, fix, before)
     assert not (project.path / "data/01_raw/raw_data.npz").exists()      # nothing ran
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in KEDRO_CASES])
+def test_every_other_bad_value_is_named_with_its_fix(case):
+    recipe, override, problem, fix = CASES[case]
+    assert recipe == RECIPE
+    params = load_env("mnist_mlp")                  # pipelines/mnist_mlp.yml's conf env
+    for assignment in override.split(","):          # as `kedro run --params` reads them
+        dotted, value = assignment.split("=", 1)
+        section, key = dotted.split(".", 1)
+        params[section] = {**params[section], key: yaml.safe_load(value)}
+    with pytest.raises(ConfigError) as error:
+        check_params(params)
+    assert problem in str(error.value) and fix in str(error.value), str(error.value)
 
 
 def test_without_the_bad_value_the_same_command_runs(project):

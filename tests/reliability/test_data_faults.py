@@ -5,6 +5,12 @@ import shutil
 
 import numpy as np
 import pytest
+import yaml
+from kedro.io import DatasetError
+
+from prunegate.data.expectations import DataCheckConfig, require_valid, validate_splits
+from prunegate.datasets import NpzDataset
+from prunegate.errors import DataError
 
 from .conftest import TINY, Project, aliases, assert_failed_cleanly, make_project
 
@@ -13,6 +19,11 @@ SPLITS = ("05_model_input", "train.npz", "val.npz", "test.npz")
 GX_FIX = "Fix the data (or adapt validate_data.expectations"
 ARRAY_FIX = "Fix or regenerate the data"
 FILE_FIX = "Delete it and re-run the pipeline that writes it"
+# One case per kind of check (the GX suite, the array checks, the file itself) goes through
+# `kedro run` and the whole failure standard: exit code, message, registry, artifacts, re-run.
+# That path is the same for every cause, so the other causes are checked for their message in
+# this process, with the same datasets and suite (a kedro run costs ~20 s of CPU, mostly imports).
+KEDRO_CASES = ("nan", "wrong_dtype", "truncated_file")
 
 
 def _edit(split: str, change):
@@ -79,7 +90,7 @@ def ingested(tmp_path_factory):
     return project
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", KEDRO_CASES)
 def test_bad_data_stops_before_training_and_a_fixed_rerun_passes(ingested, tmp_path, case):
     corrupt, problem, fix = CASES[case]
     shutil.copytree(ingested.path, tmp_path, dirs_exist_ok=True)
@@ -101,6 +112,34 @@ def test_bad_data_stops_before_training_and_a_fixed_rerun_passes(ingested, tmp_p
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     report = json.loads((tmp_path / "data/08_reporting/data_validation.json").read_text())
     assert report["success"] is True                   # training would now go ahead
+
+
+def _check(folder, config: DataCheckConfig) -> dict:
+    """What the run's data stages do: load each split from the catalog's dataset, run the suite,
+    and stop on a failure (the hook's require_valid)."""
+    splits = {name.removesuffix(".npz"): NpzDataset(str(folder / name)).load()
+              for name in SPLITS[1:]}
+    report = validate_splits(splits, config)
+    require_valid(report)
+    return report
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in KEDRO_CASES])
+def test_every_other_fault_is_named_with_its_fix(ingested, tmp_path, case):
+    corrupt, problem, fix = CASES[case]
+    folder = tmp_path / SPLITS[0]
+    shutil.copytree(ingested.path / "data" / SPLITS[0], folder)
+    params = yaml.safe_load((ingested.path / "conf/base/parameters_validate_data.yml").read_text())
+    config = DataCheckConfig(**params["validate_data"])
+    good = {name: (folder / name).read_bytes() for name in SPLITS[1:]}
+    corrupt(folder)
+    with pytest.raises((DataError, DatasetError)) as error:   # kedro wraps a failed load
+        _check(folder, config)
+    assert problem in str(error.value) and fix in str(error.value), str(error.value)
+
+    for name, content in good.items():                                     # the cause removed
+        (folder / name).write_bytes(content)
+    assert _check(folder, config)["success"] is True
 
 
 def test_a_missing_split_names_the_stage_that_writes_it(project):
