@@ -99,7 +99,10 @@ class RayExecutor:
         except (ConnectionError, RuntimeError, TimeoutError) as error:
             raise ConfigError(f"Ray at {address or 'local'} could not be started or joined "
                               f"({str(error).splitlines()[0]}). Check search.ray_address / "
-                              "RAY_ADDRESS, or unset both to run on a local Ray.") from error
+                              "RAY_ADDRESS, or unset both to run on a local Ray. A cluster with "
+                              "token authentication (ray start turns it on since Ray 2.59) also "
+                              "needs RAY_AUTH_MODE=token here, with its token in RAY_AUTH_TOKEN "
+                              "or ~/.ray/auth_token.") from error
         self.started_here = address in (None, "local")
         self.remote = ray.remote(num_cpus=1, max_retries=0)(guarded_trial)
         self.inputs = ray.put(inputs)
