@@ -1,10 +1,10 @@
 """Config faults: refused before any work, with the bad key, its value and what would do."""
 
 import pytest
-import yaml
 
 from prunegate.errors import ConfigError
 from prunegate.params import check_params
+from prunegate.project_search import parse_overrides
 
 from ..test_params import load_env
 from .conftest import TINY, aliases, assert_failed_cleanly
@@ -52,10 +52,8 @@ def test_every_other_bad_value_is_named_with_its_fix(case):
     recipe, override, problem, fix = CASES[case]
     assert recipe == RECIPE
     params = load_env("mnist_mlp")                  # pipelines/mnist_mlp.yml's conf env
-    for assignment in override.split(","):          # as `kedro run --params` reads them
-        dotted, value = assignment.split("=", 1)
-        section, key = dotted.split(".", 1)
-        params[section] = {**params[section], key: yaml.safe_load(value)}
+    for section, values in parse_overrides(override).items():   # as --params reads them
+        params[section] = {**params[section], **values}
     with pytest.raises(ConfigError) as error:
         check_params(params)
     assert problem in str(error.value) and fix in str(error.value), str(error.value)
