@@ -120,3 +120,18 @@ def test_bad_config_and_nan_metric_are_clear_errors():
     broken = Evidence({**BASE.metrics, "accuracy": math.nan})
     with pytest.raises(ConfigError, match="cannot be evaluated"):
         evaluate_gate(broken, Evidence(BASE.metrics), None, GateConfig())
+
+
+def test_checks_by_name_can_be_overridden_one_threshold_at_a_time_or_switched_off():
+    floor = {"metric": "min_class_recall", "comparator": ">=", "threshold": 0.8}
+    config = gate_config({"checks": {"recall_floor": floor, "gone": None}})
+    assert [(s.name, s.threshold) for s in config.specs()
+            if s.name == "recall_floor"] == [("recall_floor", 0.8)]
+    assert "gone" not in {s.name for s in config.specs()}
+    # what kedro makes of --params gates.checks.recall_floor.threshold=0.5 over the recipe
+    merged = gate_config({"checks": {"recall_floor": {**floor, "threshold": 0.5}}})
+    assert {s.name: s.threshold for s in merged.specs()}["recall_floor"] == 0.5
+    with pytest.raises(ConfigError, match="a check's name is its key"):
+        gate_config({"checks": {"a": {**floor, "name": "b"}}})
+    with pytest.raises(ConfigError, match="or null to switch it off"):
+        gate_config({"checks": {"a": 0.8}})

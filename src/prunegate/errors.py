@@ -34,12 +34,26 @@ class GateFailed(PrunegateError):
     exit_code = 1
 
 
+# Errors of the libraries underneath that are really bad input, as (type, text in the message,
+# our error). OmegaConf raises the first when config layers (conf/base, conf/<recipe>, --params)
+# disagree on a section's shape.
+FOREIGN = [(TypeError, "Cannot merge incompatible container types", ConfigError(
+    "the parameters cannot be merged: one layer (conf/base, conf/<recipe>/ or --params) gives "
+    "a list where another gives a mapping, e.g. gates.checks written as a list in a recipe. "
+    "Write gates.checks as a mapping of check names, {name: {metric, comparator, threshold, "
+    "basis}}, as conf/base does."))]
+
+
 def find_prunegate_error(error: BaseException) -> PrunegateError | None:
-    """Our error, even when Kedro wrapped it (DatasetError, hook errors) on the way up."""
+    """Our error, even when Kedro wrapped it (DatasetError, hook errors) on the way up, or a
+    library's error that is known to mean bad input."""
     seen = set()
     while error is not None and id(error) not in seen:
         if isinstance(error, PrunegateError):
             return error
+        for kind, text, ours in FOREIGN:
+            if isinstance(error, kind) and text in str(error):
+                return ours
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return None

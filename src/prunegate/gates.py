@@ -64,7 +64,10 @@ class GateConfig:
     max_latency_p95_ms: float | None = None
     max_latency_ratio: float | None = 1.0  # candidate p95 / dense ONNX fp32 p95, same run
     max_size_ratio: float | None = 0.1  # candidate bytes / dense ONNX fp32 bytes
-    checks: list[dict[str, Any]] = field(default_factory=list)  # any other check, general form
+    # any other check, general form: {name: {metric, comparator, threshold, basis}}, so that one
+    # threshold can be overridden by name (--params gates.checks.<name>.threshold=0.7) and a
+    # recipe can switch a base check off (<name>: null). A plain list is accepted too.
+    checks: dict[str, Any] | list[dict[str, Any]] = field(default_factory=dict)
     confidence: float = 0.95
     bootstrap_samples: int = 2000
     remeasure_budget: int = 2  # extra latency measurements before an undecided check fails
@@ -74,9 +77,7 @@ class GateConfig:
                     "max_latency_ratio", "max_size_ratio"):
             if getattr(self, key) is not None:
                 number(getattr(self, key), f"gates.{key}", low=0.0)
-        if not isinstance(self.checks, list):
-            raise ConfigError("'gates.checks' must be a list of {metric, comparator, "
-                              "threshold, basis} mappings.")
+        self.checks = _named_checks(self.checks)
         number(self.confidence, "gates.confidence", 0.5, 0.999)
         integer(self.bootstrap_samples, "gates.bootstrap_samples", low=100)
         integer(self.remeasure_budget, "gates.remeasure_budget", low=0)
@@ -95,6 +96,27 @@ class GateConfig:
                 raise ConfigError(f"gates.checks[{i}] must be a mapping, got {check!r}.")
             specs.append(from_dict(CheckSpec, check, f"gates.checks[{i}]"))
         return specs
+
+
+def _named_checks(checks: Any) -> list[dict[str, Any]]:
+    """The mapping form {name: spec or null} as the list form, each spec carrying its name."""
+    if isinstance(checks, list):
+        return checks
+    if not isinstance(checks, dict):
+        raise ConfigError("'gates.checks' must map check names to {metric, comparator, "
+                          f"threshold, basis}}, got {checks!r}.")
+    named = []
+    for name, spec in checks.items():
+        if spec is None:  # switched off, e.g. by a recipe over conf/base
+            continue
+        if not isinstance(spec, dict):
+            raise ConfigError(f"gates.checks.{name} must be a mapping of metric, comparator, "
+                              f"threshold and basis (or null to switch it off), got {spec!r}.")
+        if spec.get("name", name) != name:
+            raise ConfigError(f"gates.checks.{name} has name '{spec['name']}': a check's name "
+                              "is its key; drop the name field.")
+        named.append({**spec, "name": str(name)})
+    return named
 
 
 @dataclass
