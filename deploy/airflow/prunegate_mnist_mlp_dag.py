@@ -145,6 +145,7 @@ def prunegate():
     tasks["train-baseline"] >> tasks["measure-and-gate"]
     tasks["measure-and-gate"] >> tasks["build-report"]
     tasks["prune-model"] >> tasks["build-report"]
+    tasks["quantize-model"] >> tasks["build-report"]
 
 
 prunegate()

@@ -19,7 +19,7 @@ from prunegate.errors import GateFailed
 from prunegate.gates import failure_line
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
-from prunegate.report import plot_history, summary_table
+from prunegate.report import measured_choices, plot_history, summary_table
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
@@ -82,6 +82,9 @@ class PrunegateHooks:
                 self.tracker.log_figure(plot_history(value, name), f"{name}.png")
             elif name in REPORTS:
                 self.tracker.log_dict(value, f"{name}.json")
+                if name in ("prune_report", "quantize_report"):  # a timing may have chosen
+                    for choice in measured_choices(**{name: value}):
+                        self.tracker.log_choice(choice["pin"])
             elif name == "metrics":
                 for stage, metrics in value["stages"].items():
                     self.tracker.log_metrics(metrics, prefix=f"{stage}.")

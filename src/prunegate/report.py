@@ -35,7 +35,56 @@ def _check_line(c: dict[str, Any]) -> str:
             f"{c['comparator']} {c['threshold']:.4g}" + (f"  ({c['note']})" if c["note"] else ""))
 
 
-def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
+def measured_choices(prune_report: dict[str, Any] | None = None,
+                     quantize_report: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every choice a timing made in this run, and the settings that replay it anywhere.
+
+    Everything else in a run is bit-reproducible (same seeds, data, threads and versions give
+    the same bytes); these two depend on the machine's speed at that moment."""
+    choices = []
+    if quantize_report and quantize_report.get("measured"):
+        choices.append({"stage": "quantize", "choice": f"variant {quantize_report['chosen']}",
+                        "rule": quantize_report["rule"], "pin": quantize_report["pin"]})
+    latency = (prune_report or {}).get("latency")
+    if latency and "pin" in latency:
+        ratios = ", ".join(f"{k} {v:.0%}" for k, v in latency["ratios"].items())
+        choices.append({"stage": "prune", "choice": f"layer ratios {ratios}",
+                        "rule": f"latency budget {latency['budget_ms']} ms, greedy on measured "
+                                "savings (unresolved savings count as none)",
+                        "pin": latency["pin"]})
+    return choices
+
+
+def pin_params(pin: dict[str, Any]) -> str:
+    """A pin as kedro's --params, or as YAML where a list has commas (which --params splits)."""
+    import json
+
+    def flat(key: str, value: Any) -> list[str]:
+        if isinstance(value, dict):
+            return [item for k, v in value.items() for item in flat(f"{key}.{k}", v)]
+        if isinstance(value, list):
+            return [f"{key}=[{','.join(map(str, value))}]"]
+        return [f"{key}={'null' if value is None else value}"]
+
+    items = [item for key, value in pin.items() for item in flat(key, value)]
+    if any("[" in i and "," in i for i in items):
+        return json.dumps(pin)
+    return ",".join(items)
+
+
+def _choice_lines(choices: list[dict[str, Any]]) -> list[str]:
+    if not choices:
+        return []
+    lines = ["", "Measured choices (decided by a timing on this machine; the pin rebuilds the "
+             "same artifact without timing, e.g. `kedro run --config ... --params <pin>`):", "",
+             "| stage | choice | rule | pin |", "|---|---|---|---|"]
+    for c in choices:
+        lines.append(f"| {c['stage']} | {c['choice']} | {c['rule']} | `{pin_params(c['pin'])}` |")
+    return lines
+
+
+def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
+                  choices: list[dict[str, Any]] | None = None) -> str:
     """The verdict as Markdown: a CI step summary or a PR comment."""
     head = "✅ **PASS**" if verdict["passed"] else "❌ **FAIL**"
     lines = [f"## prunegate gate: {head}", "", f"{failure_line(verdict)}.", "",
@@ -57,7 +106,8 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
             lines.append(f"| {stage} | {m['accuracy']:.4f} | {m['size_bytes'] / 1024:.1f} | "
                          f"{m['size_compressed_bytes'] / 1024:.1f} | {m.get('macs', '—')} | "
                          f"{m['latency_p50_ms'] * 1000:.1f} | {m['latency_p95_ms'] * 1000:.1f} |")
-    return "\n".join(lines + _latency_table(metrics) + _kfold_lines(metrics)) + "\n"
+    return "\n".join(lines + _latency_table(metrics) + _kfold_lines(metrics)
+                     + _choice_lines(choices or [])) + "\n"
 
 
 def _latency_table(metrics: dict[str, Any]) -> list[str]:
@@ -106,7 +156,8 @@ def pareto_points(metrics: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
-                latency_samples: dict[str, list[float]]) -> str:
+                latency_samples: dict[str, list[float]],
+                choices: list[dict[str, Any]] | None = None) -> str:
     """One self-contained HTML page: the verdict, the tables and the plots (embedded PNGs)."""
     import base64
     import html
@@ -124,7 +175,7 @@ def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: 
     figures = [plots.pareto(metrics), plots.layer_sizes(prune_report),
                plots.latency_distributions(latency_samples),
                plots.confusion(candidate["confusion_matrix"], candidate["per_class"]["labels"])]
-    body = _markdown_tables_to_html(gate_markdown(metrics, verdict), html)
+    body = _markdown_tables_to_html(gate_markdown(metrics, verdict, choices), html)
     return ("<!doctype html><meta charset='utf-8'><title>prunegate report</title>"
             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"

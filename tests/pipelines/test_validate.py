@@ -25,6 +25,9 @@ def test_node_rejects_an_unknown_target_with_the_known_ones(baseline, pruned, sp
         measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None,
                                 splits[2], OFF, {**FAST, "target": "gpu"}, TARGETS, {})
 
+QUANTIZE_REPORT = {"measured": True, "chosen": "fp32", "rule": "the smallest within the noise",
+                   "pin": {"quantize.op_types": []}}
+
 
 def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, splits):
     onnx_model = export_onnx(baseline.model, (1, 28, 28))
@@ -37,6 +40,7 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
               "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {
                   "fc": {"before": {"params": 100, "sparsity": 0.0},
                          "after": {"params": 100, "sparsity": 0.8}}}},
+              "quantize_report": QUANTIZE_REPORT,
               "params:gates": {"max_size_ratio": 0.5, "max_latency_ratio": None}}
     out = run_pipeline(create_pipeline(), inputs)
     stages = out["metrics"]["stages"]
@@ -73,6 +77,11 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
     # with a champion, it is re-measured in the same run and named in the verdict
     assert out["gate_summary"].startswith("## prunegate gate: ❌ **FAIL**")
     assert "`max_size_ratio`" in out["gate_summary"]
+    # the choice a timing made is named, with the setting that replays it
+    assert "Measured choices" in out["gate_summary"]
+    assert "| quantize | variant fp32 |" in out["gate_summary"]
+    assert "quantize.op_types=[]" in out["gate_summary"] and "Measured choices" in out[
+        "report_html"]
     assert out["report_html"].count("<img src=\"data:image/png;base64,") == 4
 
     champion_run = run_pipeline(create_pipeline(), {**inputs, "champion_onnx": onnx_model})
@@ -90,6 +99,7 @@ def test_kfold_stability_repeats_finetune_and_distill_per_fold_and_can_be_gated(
               "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
               "params:distill": {"training": TINY_TRAIN},
               "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {}},
+              "quantize_report": QUANTIZE_REPORT,
               "params:gates": {"max_size_ratio": None, "max_latency_ratio": None, "checks": [
                   {"metric": "kfold_accuracy_std", "comparator": "<=", "threshold": 0.0}]}}
     out = run_pipeline(create_pipeline(), inputs)

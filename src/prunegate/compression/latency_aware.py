@@ -8,6 +8,11 @@ here. A greedy allocation then prunes, at each move, where the measured saving p
 importance (the criterion's scores of the neurons removed) is highest, until the predicted p50
 meets the budget. Savings are not exactly additive, so the pruned model is measured again; if it
 misses, the allocation is redone against a proportionally tighter internal target (3 tries).
+
+A saving the measurement cannot resolve (the 95% interval of the paired p50 ratio reaches 1) counts
+as none, so noise cannot steer the allocation toward a layer whose width costs nothing measurable.
+The allocation is a measured choice: the report carries the ``prune.layer_ratios`` that replay it
+without timing anything.
 """
 
 import copy
@@ -20,7 +25,8 @@ from torch import nn
 
 from prunegate.compression.export import export_onnx
 from prunegate.compression.structured import prune_structured_
-from prunegate.evaluation.latency import measure_interleaved
+from prunegate.evaluation import bootstrap
+from prunegate.evaluation.latency import LatencyStats, measure_interleaved
 from prunegate.evaluation.targets import TargetProfile
 
 log = logging.getLogger(__name__)
@@ -70,7 +76,9 @@ def allocate_for_latency_(model: nn.Module, scores: dict[str, torch.Tensor],
                     ATTEMPTS)
     return {"budget_ms": budget.budget_ms, "met": met, "dense_p50_ms": dense_ms,
             "ratios": best["ratios"], "measured_p50_ms": best["measured_p50_ms"],
-            "saving_table_ms": table, "attempts": attempts}
+            "saving_table_ms": table, "attempts": attempts,
+            # the settings that prune to this allocation again, without timing anything
+            "pin": {"prune.latency_budget_ms": None, "prune.layer_ratios": best["ratios"]}}
 
 
 def _pruner(scores, skip, example):
@@ -82,7 +90,8 @@ def _pruner(scores, skip, example):
 
 
 def _saving_table(model, names, budget, target, x, shape, prune):
-    """Measured p50 saving (ms) of pruning each layer alone by each ratio; monotone in r."""
+    """Measured p50 saving (ms) of pruning each layer alone by each ratio: monotone in r, and 0
+    where the interval of the paired p50 ratio says the narrower layer may be no faster."""
     steps = [round(budget.step * k, 6) for k in range(1, int(budget.max_layer / budget.step
                                                                + 1e-9) + 1)]
     table: dict[str, dict[float, float]] = {}
@@ -93,20 +102,29 @@ def _saving_table(model, names, budget, target, x, shape, prune):
             variant = copy.deepcopy(model)
             prune(variant, {name: r})
             variants[str(r)] = variant
-        p50 = _p50(target, variants, x, shape, budget.repeats)
-        dense_runs.append(p50["dense"])
+        stats = _measure(target, variants, x, shape, budget.repeats)
+        dense = stats["dense"]
+        dense_runs.append(dense.p50_ms)
         running, table[name] = 0.0, {0.0: 0.0}
         for r in steps:  # noise must not make a narrower layer look slower
-            running = max(running, p50["dense"] - p50[str(r)])
+            _, high = bootstrap.paired_ratio_ci(np.asarray(dense.samples_ms),
+                                                np.asarray(stats[str(r)].samples_ms), 50)
+            resolved = dense.p50_ms - stats[str(r)].p50_ms if high < 1.0 else 0.0
+            running = max(running, resolved)
             table[name][r] = running
     return table, float(np.median(dense_runs))
 
 
 def _p50(target: TargetProfile, models: dict[str, nn.Module], x: np.ndarray, shape,
          repeats: int) -> dict[str, float]:
+    return {k: s.p50_ms for k, s in _measure(target, models, x, shape, repeats).items()}
+
+
+def _measure(target: TargetProfile, models: dict[str, nn.Module], x: np.ndarray, shape,
+             repeats: int) -> dict[str, LatencyStats]:
     sessions = {k: target.session(export_onnx(m, shape).SerializeToString())
                 for k, m in models.items()}
-    return {k: s.p50_ms for k, s in measure_interleaved(sessions, x, repeats=repeats).items()}
+    return measure_interleaved(sessions, x, repeats=repeats)
 
 
 def _lost_importance(score: torch.Tensor, budget: Budget) -> dict[float, float]:

@@ -61,6 +61,15 @@ def prune_(model: nn.Module, config: PruneConfig, example_input: torch.Tensor,
         if details is not None:
             details.update(report)
         masks: Masks = {}
+    elif config.layer_ratios is not None:
+        unknown = sorted(set(config.layer_ratios) - set(layers))
+        if unknown:
+            raise ConfigError(f"prune.layer_ratios names layers that are not pruned here: "
+                              f"{', '.join(unknown)}. Prunable layers: {', '.join(layers)}.")
+        skip = [m for n, m in prunable_layers(model) if n not in layers]
+        prune_structured_(model, scores, 0.0, "local", 1.0, skip, example_input,
+                          ratios=config.layer_ratios)
+        masks = {}
     elif config.granularity == "neurons":
         skip = [m for n, m in prunable_layers(model) if n not in layers]
         prune_structured_(model, scores, config.sparsity, config.scope,

@@ -52,6 +52,10 @@ class PruneConfig:
     # neurons: instead of a sparsity, per-layer ratios that bring the model's p50 latency on the
     # target (validate.target, its gate batch) under this budget, from measured layer savings
     latency_budget_ms: float | None = None
+    # neurons: each named layer's own fraction, e.g. {fc1: 0.7, fc2: 0.0}; the layers not named
+    # keep every neuron. This is how a latency budget's recorded allocation is replayed without
+    # timing anything (prune_report.json's "pin"), or a hand-made allocation is given.
+    layer_ratios: dict[str, float] | None = None
     importance_batches: int = 4  # data-driven criteria (taylor, obd, snip) read these batches
     importance_batch_size: int = 64
     seed: int = 0
@@ -88,6 +92,8 @@ class PruneConfig:
             raise ConfigError("prune.skip_layers must be a list of module names.")
         if self.selection == "threshold":
             self._check_threshold()
+        elif self.layer_ratios is not None:
+            self._check_layer_ratios()
         elif self.latency_budget_ms is not None:
             self._check_latency_budget()
         else:
@@ -160,6 +166,23 @@ class PruneConfig:
             raise ConfigError("prune.latency_budget_ms allocates ratios across the network "
                               "once: it needs scope 'global', schedule 'one_shot', at_init false.")
 
+    def _check_layer_ratios(self) -> None:
+        if not isinstance(self.layer_ratios, dict):
+            raise ConfigError("prune.layer_ratios must map layer names to fractions, e.g. "
+                              f"{{fc1: 0.7}}; got {self.layer_ratios!r}.")
+        self.layer_ratios = _flat(self.layer_ratios)
+        for name, ratio in self.layer_ratios.items():
+            number(ratio, f"prune.layer_ratios.{name}", 0.0, 1.0, include_high=False)
+        if self.sparsity is not None or self.latency_budget_ms is not None:
+            raise ConfigError("prune.layer_ratios gives each layer its own fraction: set "
+                              "prune.sparsity: null and prune.latency_budget_ms: null.")
+        if self.granularity != "neurons":
+            raise ConfigError("prune.layer_ratios removes whole neurons and channels: it needs "
+                              "granularity 'neurons'.")
+        if self.schedule != "one_shot" or self.at_init:
+            raise ConfigError("prune.layer_ratios prunes once, from the trained model: it needs "
+                              "schedule 'one_shot' and at_init false.")
+
     def _check_threshold(self) -> None:
         if self.granularity != "weights" or self.criterion != "magnitude":
             raise ConfigError("prune.selection 'threshold' zeroes weights with |w| < threshold: "
@@ -182,3 +205,15 @@ class PruneConfig:
         if self.granularity == "neurons" and self.min_layer_sparsity > 0:
             raise ConfigError("prune.min_layer_sparsity is not supported for neurons (Torch-"
                               "Pruning has no per-layer minimum); use it with weights.")
+
+
+def _flat(ratios: dict, prefix: str = "") -> dict[str, float]:
+    """{features: {"3": 0.5}} -> {"features.3": 0.5}: a dotted module name given on the command
+    line (--params prune.layer_ratios.features.3=0.5) arrives nested."""
+    flat: dict[str, float] = {}
+    for key, value in ratios.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

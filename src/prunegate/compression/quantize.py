@@ -2,8 +2,10 @@
 
 On a CPU without fast int8 convolutions, ONNX Runtime's int8 Conv at batch 1 can be slower than
 fp32, while int8 Gemm/MatMul is faster. So with ``op_types: auto`` every subset of the quantizable
-op types in the graph is quantized and timed on this machine, and the smallest variant within
-``latency_tolerance`` of the fastest wins. The measurements are returned so the choice is visible.
+op types in the graph is quantized and timed on this machine, and the smallest variant that is not
+measurably slower than the fastest by more than ``latency_tolerance`` wins (``choose_variant``).
+The measurements and the choice are returned, with the ``quantize.op_types`` value that replays
+the choice without timing anything.
 """
 
 import itertools
@@ -21,6 +23,7 @@ from prunegate.compression.onnx_graph import gemm_to_matmul
 from prunegate.compression.sparse_encoding import sparse_encode
 from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
+from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import make_session, measure_interleaved
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,9 @@ QUANT_AWARE = ("qat", "qap")
 @dataclass
 class QuantizeConfig:
     mode: str = "static"
-    op_types: Any = "auto"  # "auto" (measured) or a list drawn from QUANTIZABLE
+    # "auto" (measured) or a list drawn from QUANTIZABLE; [] keeps fp32 (what auto records when
+    # no int8 variant paid for itself here)
+    op_types: Any = "auto"
     calibration: str = "minmax"
     calibration_samples: int = 512
     per_channel: bool = False
@@ -66,9 +71,12 @@ class QuantizeConfig:
             raise ConfigError("quantize.qat_epochs and quantize.qat_lr are only read with "
                               f"quantize.mode 'qat' (this one is '{self.mode}').")
         if self.op_types != "auto":
-            if not isinstance(self.op_types, list | tuple) or not self.op_types:
-                raise ConfigError("quantize.op_types must be 'auto' or a non-empty list of "
-                                  f"{', '.join(QUANTIZABLE)}.")
+            if not isinstance(self.op_types, list | tuple):
+                raise ConfigError("quantize.op_types must be 'auto' or a list of "
+                                  f"{', '.join(QUANTIZABLE)} ([] keeps fp32).")
+            if not self.op_types and self.mode in QUANT_AWARE:
+                raise ConfigError(f"quantize.op_types [] keeps fp32, but mode '{self.mode}' "
+                                  "trains for int8: name the op types, or use 'auto'.")
             allowed = DYNAMIC_QUANTIZABLE if self.mode == "dynamic" else QUANTIZABLE
             for op in self.op_types:
                 choose(op, allowed, f"quantize.op_types entry (mode {self.mode})")
@@ -131,6 +139,10 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
                    for c in itertools.combinations(present, r)]
     else:
         subsets = [sorted(set(config.op_types) & set(present))]
+        if config.op_types and not subsets[0]:
+            log.warning("quantize.op_types %s matches no op in this graph (it has %s): the "
+                        "deployable stays fp32", list(config.op_types), ", ".join(present)
+                        or "none of Conv, Gemm, MatMul")
     rng = np.random.default_rng(config.seed)
     calib = calibration_x[rng.permutation(len(calibration_x))[:config.calibration_samples]]
     variants = {_label(s, config.mode): (_quantize(model, calib, s, config) if s else model)
@@ -138,16 +150,20 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
     sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
     timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats)
     sizes = {label: m.ByteSize() for label, m in variants.items()}
-    chosen = choose_variant(sizes, {lbl: t.p50_ms for lbl, t in timings.items()},
-                            config.latency_tolerance)
+    chosen, rows = choose_variant(sizes, {lbl: t.samples_ms for lbl, t in timings.items()},
+                                  config.latency_tolerance)
     if config.mode == "dynamic":
         log.info("dynamic quantization: calibration settings are not used (no calibration)")
+    op_types = [] if chosen == "fp32" else chosen.split(":", 1)[1].split("+")
     report = {"mode": config.mode, "chosen": chosen, "tolerance": config.latency_tolerance,
-              "variants": {lbl: {"size_bytes": sizes[lbl], "p50_ms": timings[lbl].p50_ms,
-                                 "p95_ms": timings[lbl].p95_ms} for lbl in variants}}
-    for lbl, row in report["variants"].items():
-        log.info("quantize variant %-16s %8d bytes  p50 %.4f ms%s", lbl, row["size_bytes"],
-                 row["p50_ms"], "  <- chosen" if lbl == chosen else "")
+              "measured": config.op_types == "auto", "rule": CHOICE_RULE, "variants": rows,
+              # the setting that builds this deployable again without timing anything
+              "pin": {"quantize.op_types": op_types}}
+    for lbl, row in rows.items():
+        log.info("quantize variant %-16s %8d bytes  p50 %.4f ms  x%.2f [%.2f, %.2f] of the "
+                 "fastest%s", lbl, row["size_bytes"], row["p50_ms"], row["p50_ratio"],
+                 *row["p50_ratio_ci"], "  <- chosen" if lbl == chosen else
+                 ("  (measurably too slow)" if row["too_slow"] else ""))
     deployable = variants[chosen]
     if config.sparse_encoding:
         encoded = sparse_encode(deployable)
@@ -160,11 +176,37 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
     return deployable, report
 
 
-def choose_variant(sizes: dict[str, int], p50_ms: dict[str, float], tolerance: float) -> str:
-    """The smallest variant whose median latency is within ``tolerance`` of the fastest."""
-    fastest = min(p50_ms.values())
-    eligible = [label for label in sizes if p50_ms[label] <= fastest * (1 + tolerance)]
-    return min(eligible, key=lambda label: sizes[label])
+CHOICE_RULE = ("the smallest file among the variants whose p50 is not measurably more than "
+               "(1 + latency_tolerance) x the fastest's (95% interval of the paired p50 ratio "
+               "entirely above it); equal sizes: fewer int8 op types")
+
+
+def choose_variant(sizes: dict[str, int], samples_ms: dict[str, Any], tolerance: float,
+                   level: float = 0.95) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The variant to deploy, and per variant its size, latency and ratio to the fastest.
+
+    Size is exact and latency is noisy, so noise must not decide: a variant is ruled out only
+    when the whole interval of its p50 ratio to the fastest lies above ``1 + tolerance``.
+    Within the noise the smaller file wins every time, which keeps the choice (and the
+    deployable's bytes) stable from run to run."""
+    p50 = {label: float(np.percentile(s, 50)) for label, s in samples_ms.items()}
+    fastest = min(p50, key=lambda label: (p50[label], label))
+    rows = {}
+    for label in sizes:
+        ratio = p50[label] / p50[fastest]
+        low, high = ((1.0, 1.0) if label == fastest else bootstrap.paired_ratio_ci(
+            np.asarray(samples_ms[fastest]), np.asarray(samples_ms[label]), 50, level=level))
+        rows[label] = {"size_bytes": sizes[label], "p50_ms": p50[label],
+                       "p95_ms": float(np.percentile(samples_ms[label], 95)),
+                       "p50_ratio": ratio, "p50_ratio_ci": [low, high],
+                       "too_slow": low > 1 + tolerance}
+    eligible = [label for label in sizes if not rows[label]["too_slow"]]
+    chosen = min(eligible, key=lambda label: (sizes[label], _op_count(label), label))
+    return chosen, rows
+
+
+def _op_count(label: str) -> int:
+    return 0 if label == "fp32" else len(label.split(":", 1)[1].split("+"))
 
 
 def _quantize(model: onnx.ModelProto, calib: np.ndarray, op_types: list[str],

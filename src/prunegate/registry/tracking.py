@@ -1,6 +1,7 @@
 """Tracking: one parent run per pipeline run, one nested child run per stage."""
 
 import contextlib
+import json
 import logging
 import os
 import urllib.error
@@ -176,6 +177,16 @@ class RunTracker:
     def set_tags(self, tags: dict[str, Any]) -> None:
         with tracking_errors(self.uri, "tagging the run"):
             self._mlflow.set_tags({k: str(v)[:5000] for k, v in tags.items()})
+
+    def log_choice(self, pin: dict[str, Any]) -> None:
+        """A choice a timing made, on the stage's run and on the parent, as the settings that
+        replay it: tag ``choice.quantize.op_types`` = ``["Gemm"]``."""
+        tags = {f"choice.{key}": json.dumps(value) for key, value in pin.items()}
+        with tracking_errors(self.uri, "tagging the run"):
+            self._mlflow.set_tags(tags)
+            client = self._mlflow.MlflowClient()
+            for key, value in tags.items():
+                client.set_tag(self.parent.info.run_id, key, value)
 
     def log_dict(self, data: dict[str, Any], name: str) -> None:
         with tracking_errors(self.uri, f"logging {name}"):

@@ -16,7 +16,7 @@ from prunegate.evaluation.targets import select_target, target_profiles
 from prunegate.gates import gate_config
 from prunegate.models import Checkpoint
 from prunegate.params import ValidateConfig, distill_config
-from prunegate.report import gate_markdown, html_report, pareto_points
+from prunegate.report import gate_markdown, html_report, measured_choices, pareto_points
 from prunegate.training import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,11 @@ def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoin
 
 
 def build_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
-                 latency_samples: dict[str, list[float]]) -> tuple[str, str, list[dict]]:
+                 quantize_report: dict[str, Any], latency_samples: dict[str, list[float]]
+                 ) -> tuple[str, str, list[dict]]:
     """The Markdown summary (CI step summary, PR comment), the HTML report with plots, and the
-    Pareto points as data (for ``dvc plots``)."""
-    return (gate_markdown(metrics, verdict),
-            html_report(metrics, verdict, prune_report, latency_samples),
+    Pareto points as data (for ``dvc plots``). Both name every choice a timing made."""
+    choices = measured_choices(prune_report, quantize_report)
+    return (gate_markdown(metrics, verdict, choices),
+            html_report(metrics, verdict, prune_report, latency_samples, choices),
             pareto_points(metrics))

@@ -15,6 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                      "test", "kfold_report", "params:validate", "params:targets",
                      "params:gates"],
              outputs=["metrics", "gate_verdict", "latency_samples"], name="measure_and_gate"),
-        node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "latency_samples"],
+        node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "quantize_report",
+                                   "latency_samples"],
              outputs=["gate_summary", "report_html", "pareto"], name="build_report"),
     ], tags="validate")
