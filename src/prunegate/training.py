@@ -5,6 +5,7 @@ masks are enforced, so both are arguments rather than copies of the loop.
 """
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,9 +50,15 @@ class TrainConfig:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed before building a model too: weight init is random, and runs must be repeatable."""
-    torch.manual_seed(seed)
+    """Seed before building a model too: weight init is random, and runs must be repeatable.
+
+    With the same seed, data, thread count and library versions, a run gives the same weights
+    bit for bit (tests/e2e/test_reproducible.py). Deterministic algorithms are asked for where
+    torch has them; warn_only, since a CPU op without one should warn, not stop a run."""
+    random.seed(seed)
     np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
