@@ -40,6 +40,7 @@ def test_the_original_forward_comes_back():
 
 def test_qat_int8_in_onnx_runtime_agrees_with_the_fake_quant_model_and_fp32(trained_mlp, splits):
     train, val, test = splits
+    before = accuracy(trained_mlp, val)
     tuned, history = qat_finetune(Checkpoint(trained_mlp), train, val, epochs=1,
                                   lr=1e-4, per_channel=False)
     int8 = quantize_static(export_onnx(tuned.model, (1, 28, 28)), train["x"][:256], ["Gemm"],
@@ -57,7 +58,9 @@ def test_qat_int8_in_onnx_runtime_agrees_with_the_fake_quant_model_and_fp32(trai
     # digits; int8 accuracy within 2 pp of the fp32 model's
     assert float(np.mean(ort_pred == fake_pred)) >= 0.98
     assert abs(float(np.mean(ort_pred == test["y"])) - accuracy(tuned.model, test)) <= 0.02
-    assert history["val_accuracy"][-1] > 0.8
+    # fake-int8 fine-tuning at 1e-4 keeps what the model knew (the fixture's own accuracy
+    # depends on the seed and the machine, so the bound is relative to it)
+    assert history["val_accuracy"][-1] >= before - 0.05
 
 
 def test_qat_holds_the_pruning_masks(trained_mlp, splits):

@@ -38,9 +38,10 @@ def test_group_lasso_makes_more_neurons_near_zero_than_no_penalty(splits):
     def weak_rows(model):
         norms = model.features[1].weight.detach().norm(dim=1)
         return int((norms < 0.25 * norms.max()).sum())
-    plain, sparse = trained(splits), trained(splits, group_lasso=3e-3)
-    # measured: 0 of 32 rows without the penalty, 5 with it
-    assert weak_rows(plain) == 0 and weak_rows(sparse) >= 3
+    plain, sparse = trained(splits), trained(splits, group_lasso=3e-2)
+    # measured on split seeds 0-4: 0 of 32 rows without the penalty, 13-16 with it (at 3e-3
+    # it was 2-9, too close to any fixed bound)
+    assert weak_rows(plain) == 0 and weak_rows(sparse) >= 8
 
 
 def test_penalties_are_checked():

@@ -10,18 +10,39 @@ from pathlib import Path
 
 import pytest
 
+from ..conftest import TEST_SEED
+
 ROOT = Path(__file__).parents[2]
 KEDRO = Path(sys.executable).with_name("kedro")
 
 # enough to exercise every stage for real, small enough to finish in seconds
 # fewer timing rounds: a test checks that the gate decides, not how precisely
 FAST_GATE = "validate.latency_repeats=200,validate.report_repeats=50"
+# every seed a run reads; PRUNEGATE_TEST_SEED moves them all (make test-seeds runs 0, 1 and 2)
+SEEDS = ",".join(f"{key}={TEST_SEED}" for key in (
+    "data.seed", "train.seed", "prune.seed", "finetune.seed", "distill.training.seed",
+    "quantize.seed"))
 TINY = ("train.epochs=2,finetune.epochs=1,distill.training.epochs=1,quantize.timing_repeats=200,"
-        + FAST_GATE)
-# a tiny run is not a good model: loose accuracy and latency budgets, size kept strict
-LOOSE_GATES = {"min_accuracy": 0.5, "max_accuracy_drop_pp": 20, "max_latency_ratio": 3.0}
-LOOSE = ",".join(f"gates.{k}={v}" for k, v in LOOSE_GATES.items())
+        + FAST_GATE + "," + SEEDS)
+# A tiny run is not a good model, and what it scores depends on the machine's float kernels.
+# Plumbing tests (registration, promotion, faults) run with every quality floor wide open, so
+# no verdict hangs on a 2-epoch model landing near a threshold. Size is structural: 70% of the
+# neurons gone is 0.28x in fp32 (where int8 is slow, the quantize stage rightly keeps fp32) and
+# under 0.1x in int8, so 0.5 passes both and still fails the dense model. Tests of a decision
+# build inputs whose outcome they know instead (tests/test_gates.py, test_run.py).
+LOOSE_GATES = {"min_accuracy": 0.0, "max_accuracy_drop_pp": 100, "max_latency_p95_ms": 1000,
+               "max_latency_ratio": 100, "max_size_ratio": 0.5,
+               "checks": {"per_class_recall_floor": {"threshold": 0.0},
+                          "no_worse_than_champion": {"threshold": 100}}}
 
+
+def dotlist(values: dict, prefix: str = "") -> str:
+    """A nested mapping as kedro's --params: {"a": {"b": 1}} -> "a.b=1"."""
+    return ",".join(dotlist(v, f"{prefix}{k}.") if isinstance(v, dict) else f"{prefix}{k}={v}"
+                    for k, v in values.items())
+
+
+LOOSE = dotlist(LOOSE_GATES, "gates.")
 
 class Project:
     def __init__(self, path: Path):

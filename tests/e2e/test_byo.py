@@ -87,8 +87,7 @@ def test_an_image_folder_and_a_factory_in_src(tmp_path, monkeypatch):
     params.write_text(params.read_text()
                       .replace('"prunegate.models.zoo:LeNet300100"', '"byo_models:tiny_cnn"')
                       .replace("kwargs: {hidden: [128, 64]}", "kwargs: {}")
-                      # a seconds-long run on 12x12 pixels: no per-class recall floor
-                      .replace("  max_size_ratio: 0.5", "  max_size_ratio: 0.5\n  checks: []"))
+                      )
     # one odd-sized image: a clear error naming it and the fix, nothing registered
     from PIL import Image
     Image.new("L", (9, 12)).save(images / "square" / "odd.png")

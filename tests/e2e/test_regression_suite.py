@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .conftest import LOOSE_GATES, ROOT
 
@@ -42,8 +43,7 @@ def regression_project(gated_project):
     recipe, not --params) and the suite copied in."""
     project = gated_project
     with (project.path / "conf" / "mnist_mlp" / "parameters.yml").open("a") as f:
-        f.write("gates: {" + ", ".join(f"{k}: {v}" for k, v in LOOSE_GATES.items()) + "}\n"
-                "validate: {latency_repeats: 1000}\n")
+        yaml.safe_dump({"gates": LOOSE_GATES, "validate": {"latency_repeats": 1000}}, f)
     (project.path / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", project.path / "tests" / "conftest.py")
     shutil.copytree(ROOT / "tests" / "regression", project.path / "tests" / "regression",

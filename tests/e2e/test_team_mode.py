@@ -7,11 +7,10 @@ import pytest
 
 from prunegate.registry.tracking import redact
 
-from .conftest import TINY
+from .conftest import LOOSE, TINY
 
 pytestmark = pytest.mark.e2e
 ADMIN_URI = os.environ.get("PRUNEGATE_TEST_POSTGRES_URI")
-LOOSE = "gates.min_accuracy=0.5,gates.max_accuracy_drop_pp=20,gates.max_latency_ratio=3.0"
 
 
 @pytest.fixture
