@@ -8,6 +8,7 @@ RECIPE ?= mnist_mlp
 PARAMS ?=
 THREADS ?= 1
 SEEDS   ?= 0 1 2
+CHECK_SEEDS ?= 0,1,2,3,4
 
 # Nothing may phone home: CI has no network, and users did not ask for it.
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -18,7 +19,7 @@ export DO_NOT_TRACK             := 1
 export NNCF_CI                  := 1
 export PYTHONUNBUFFERED         := 1
 
-.PHONY: help setup run test test-seeds bench scale search airflow-dag lint clean gate-audit regression
+.PHONY: help setup run test test-seeds recipes-check bench scale search airflow-dag lint clean gate-audit regression
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +65,9 @@ $(VENV)/.peers: $(STAMP)
 
 bench: $(VENV)/.peers  ## prunegate vs peers, 3 seeds (~15 min); QUICK=1 for a 1-min smoke run
 	$(VENV)/bin/prunegate bench $(if $(QUICK),--quick --out $(or $(OUT),benchmarks/results/quick),$(if $(OUT),--out $(OUT)))
+
+recipes-check: $(STAMP)  ## every recipe's gate pass rate at seeds 0-4 (~2 h) [RECIPES="a b"] [CHECK_SEEDS=0,1]
+	$(VENV)/bin/prunegate recipes-check --seeds $(CHECK_SEEDS) $(foreach r,$(RECIPES),--recipe $(r))
 
 scale: $(STAMP)  ## 50,000 synthetic samples through the whole chain: peak RSS [SAMPLES=n]
 	$(PY) benchmarks/scale.py --samples $(or $(SAMPLES),50000)

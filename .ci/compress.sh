@@ -10,10 +10,12 @@
 # moved (PRUNEGATE_PROMOTE=false): the approved promote job does that with `prunegate promote`.
 #
 # Writes, when GitHub Actions provides the files:
-#   $GITHUB_OUTPUT        passed=true|false, version=<registered version>, champion=<at start|none>,
-#                         data=<the recipe's data folder>
+#   $GITHUB_OUTPUT        passed=true|false, outcome=pass|fail|undecided, version=<registered
+#                         version>, champion=<at start|none>, data=<the recipe's data folder>
 #   $GITHUB_STEP_SUMMARY  the gate's Markdown summary (gate.md)
-# Exit: 0 gate passed (or nothing changed), 1 gate failed, 2 the run could not be evaluated.
+# Exit: 0 gate passed (or nothing changed), 1 gate failed, 2 the run could not be evaluated,
+# 3 the gate was undecided (the test data or the runner's noise could not settle a check: not
+# deployable; gate.md says what would decide it).
 set -uo pipefail
 recipe=${1:-mnist_mlp}
 dvc_recipe=mnist_mlp
@@ -36,21 +38,30 @@ code=$?
 
 registration="$reports/registration.json"
 if [[ -f "$registration" ]]; then
-  read -r passed version champion < <(python3 -c '
+  read -r passed outcome version champion < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(str(r["gate_passed"]).lower(), r["version"], r["champion_at_start"] or "none")' "$registration")
+outcome = r.get("outcome", "pass" if r["gate_passed"] else "fail")
+print(str(r["gate_passed"]).lower(), outcome, r["version"], r["champion_at_start"] or "none")
+' "$registration")
   echo "passed=$passed" >>"$out"
+  echo "outcome=$outcome" >>"$out"
   echo "version=$version" >>"$out"
   echo "champion=$champion" >>"$out"
   {
-    echo "## prunegate: $recipe -> v$version $([[ $passed == true ]] && echo PASSED || echo FAILED)"
+    echo "## prunegate: $recipe -> v$version ${outcome^^}"
     echo
-    echo "Gated against champion $champion. Promotion waits for the approved promote job."
+    case $outcome in
+      pass) echo "Gated against champion $champion. Promotion waits for the approved promote job." ;;
+      undecided) echo "Not deployable: the test data or this runner's noise could not settle a" \
+        "check, so nothing is promoted. The undecided check below says what would decide it" \
+        "(more test samples, a wider limit, or a quieter runner)." ;;
+      *) echo "Not deployable: a check failed. Champion stays $champion." ;;
+    esac
     echo
     cat "$reports/gate.md"
   } >>"$summary"
-  [[ $passed == true ]] && exit 0 || exit 1
+  case $outcome in pass) exit 0 ;; undecided) exit 3 ;; *) exit 1 ;; esac
 fi
 
 echo "passed=false" >>"$out"

@@ -3,7 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from prunegate.errors import ConfigError
+from prunegate import resolution
+from prunegate.errors import ConfigError, GateFailed, GateUndecided
+from prunegate.evaluation import bootstrap
 from prunegate.gates import (
     CheckSpec,
     Evidence,
@@ -11,6 +13,7 @@ from prunegate.gates import (
     evaluate_gate,
     failure_line,
     gate_config,
+    raise_unless_passed,
 )
 
 RNG = np.random.default_rng(0)
@@ -58,16 +61,68 @@ def test_an_interval_that_shows_a_regression_fails():
     assert check["decision"] == "fail" and check["interval"][0] > 1.0
 
 
-def test_an_interval_straddling_the_budget_fails_closed_and_says_so():
-    # 8 lost, 2 gained: 0.6 pp, but with so few discordant samples the interval crosses 1 pp
+DROP_ONLY = GateConfig(max_latency_ratio=None, max_size_ratio=None)
+
+
+def drop_of(lost: int, gained: int) -> Evidence:
+    """The baseline with ``lost`` right answers turned wrong and ``gained`` wrong ones right."""
     cand = Evidence({**BASE.metrics}, BASE.correct.copy(), BASE.latency_ms.copy())
-    cand.correct[np.flatnonzero(BASE.correct)[:12]] = False
-    cand.correct[np.flatnonzero(~BASE.correct)[:6]] = True
+    cand.correct[np.flatnonzero(BASE.correct)[:lost]] = False
+    cand.correct[np.flatnonzero(~BASE.correct)[:gained]] = True
     cand.metrics["accuracy"] = float(cand.correct.mean())
-    provisional = evaluate_gate(cand, BASE, None, GateConfig(), final=False)
-    assert by_name(provisional)["max_accuracy_drop_pp"]["decision"] == "undecided"
-    final = by_name(evaluate_gate(cand, BASE, None, GateConfig()))["max_accuracy_drop_pp"]
-    assert final["decision"] == "fail" and "failed closed" in final["note"]
+    return cand
+
+
+def test_bounds_that_straddle_the_limit_leave_the_check_undecided_and_say_what_decides():
+    # 12 lost, 6 gained: 0.6 pp, but 18 discordant samples of 1,000 resolve about +-0.7 pp
+    cand = drop_of(12, 6)
+    verdict = evaluate_gate(cand, BASE, None, DROP_ONLY)
+    check = by_name(verdict)["max_accuracy_drop_pp"]
+    assert check["decision"] == "undecided" and not check["passed"]
+    assert verdict["outcome"] == "undecided" and not verdict["passed"]
+    assert check["resolution"] == pytest.approx(resolution.drop_resolution_pp(1000, 0.018, 0.95))
+    assert "1,000 test samples resolve 0.70 pp at the measured 1.8% disagreement" in check["note"]
+    assert "or a limit of at least 1.30 pp" in check["note"]
+    with pytest.raises(GateUndecided) as raised:
+        raise_unless_passed(verdict)
+    assert raised.value.exit_code == 3
+    assert str(raised.value).startswith("max_accuracy_drop_pp: accuracy drop vs baseline = 0.6 pp")
+
+
+def test_one_sided_bounds_decide_what_a_two_sided_interval_would_leave_open():
+    """A one-sided check at 95% uses the 90% two-sided interval's ends: the chance of passing a
+    candidate really over the limit stays at 5%, and fewer honest candidates are undecided."""
+    cand = drop_of(7, 2)                              # 0.5 pp, 9 discordant samples
+    one_sided = by_name(evaluate_gate(cand, BASE, None, DROP_ONLY))["max_accuracy_drop_pp"]
+    two_sided_hi = bootstrap.paired_accuracy_drop_ci(BASE.correct, cand.correct, level=0.95)[1]
+    assert two_sided_hi > 1.0 >= one_sided["interval"][1]
+    assert one_sided["decision"] == "pass"
+
+
+def test_the_fail_line_labels_drops_in_pp_and_ratios_as_ratios():
+    slow = evidence(p95=0.1, size=80, base=BASE)
+    line = failure_line(evaluate_gate(drop_of(40, 0), BASE, None, DROP_ONLY))
+    assert line.startswith("max_accuracy_drop_pp: accuracy drop vs baseline = 4 pp [")
+    assert line.endswith("needs <= 1 pp")
+    line = failure_line(evaluate_gate(slow, BASE, None, GateConfig(max_accuracy_drop_pp=None)))
+    assert line.startswith("max_latency_ratio: latency_p95_ms ratio vs baseline = ")
+    assert line.endswith("needs <= 1") and " pp" not in line          # a ratio, unitless
+    with pytest.raises(GateFailed):
+        raise_unless_passed(evaluate_gate(drop_of(40, 0), BASE, None, GateConfig()))
+
+
+def test_a_drop_limit_finer_than_the_test_split_resolves_is_refused_with_the_fix():
+    gate = GateConfig(max_accuracy_drop_pp=2.5, expected_disagreement=0.03)
+    rows = resolution.require_resolvable(gate, 1000, 0.2)
+    assert rows[0]["resolution_pp"] == pytest.approx(0.90, abs=0.01)
+    # scikit-learn's breast cancer, 114 test rows: 2.5 pp is not resolvable at 3%
+    with pytest.raises(ConfigError) as raised:
+        resolution.require_resolvable(gate, 114, 0.2)
+    message = str(raised.value)
+    assert "max_accuracy_drop_pp <= 2.5 pp is finer than the test split can resolve" in message
+    assert "114 test samples" in message and "2.67 pp above the measured drop" in message
+    assert "data.test_fraction 0.23 or more (>= 130 test samples)" in message
+    assert "or a limit of at least 2.7 pp" in message
 
 
 def test_latency_ratio_decides_on_paired_rounds():

@@ -15,7 +15,13 @@ from pathlib import Path
 import click
 from kedro.framework.cli.project import run as kedro_run
 
-from prunegate.errors import ConfigError, GateFailed, PromotionRefused, find_prunegate_error
+from prunegate.errors import (
+    ConfigError,
+    GateFailed,
+    GateUndecided,
+    PromotionRefused,
+    find_prunegate_error,
+)
 from prunegate.project import recipe_context, require_recipe
 
 
@@ -29,7 +35,8 @@ def clean_errors(func):
             ours = find_prunegate_error(error)
             if ours is None:
                 raise
-            label = "FAIL" if isinstance(ours, GateFailed | PromotionRefused) else "error"
+            label = ("FAIL" if isinstance(ours, GateFailed | PromotionRefused) else
+                     "UNDECIDED" if isinstance(ours, GateUndecided) else "error")
             click.secho(f"{label}: {ours}", err=True, fg="red")
             sys.exit(ours.exit_code)
     return wrapper
@@ -44,7 +51,8 @@ RUN_HELP = """Run a recipe, or some of its pipelines.
 
 Exit codes: 0 the gate passed (or no gate ran), 1 the gate failed or promotion was refused,
 2 the run could not be evaluated (bad config, missing or corrupt data, unreachable tracking
-store)."""
+store), 3 the gate was undecided (its test data or the machine's noise could not settle a
+check; nothing promoted, and the message says what would decide it)."""
 
 def _recipe_file(param: click.Option) -> click.Option:
     """Kedro's --config option, with a missing file answered by the recipes there are."""
@@ -96,20 +104,19 @@ def gate(recipe: str, candidate: str | None) -> None:
     gates that model against the recipe's baseline and champion and only prints the verdict
     (the regression suite, tests/regression, makes the same call). Exit codes: 0 pass, 1 a
     gate check failed, 2 the gate could not be evaluated (missing artifacts, bad config,
-    unreachable tracking store).
+    unreachable tracking store), 3 undecided (the test data or the machine's noise could not
+    settle a check).
     """
     from kedro.framework.session import KedroSession
 
-    from prunegate.errors import GateFailed
-    from prunegate.gates import failure_line
+    from prunegate.gates import raise_unless_passed
     from prunegate.project import gate_candidate
     from prunegate.report import summary_table
 
     if candidate is not None:
         metrics, verdict = gate_candidate(recipe, candidate)
         click.echo(summary_table(metrics, verdict))
-        if not verdict["passed"]:
-            raise GateFailed(failure_line(verdict))
+        raise_unless_passed(verdict)
         return
     require_recipe(recipe)
     with KedroSession.create(env=recipe) as session:
@@ -164,6 +171,36 @@ def bench(quick: bool, out: str) -> None:
     click.echo(f"{len(results['runs'])} measurements; written to {out}/")
 
 
+@cli.command("recipes-check")
+@click.option("--seeds", default="0,1,2,3,4", show_default=True,
+              help="Comma-separated seeds; each moves every seed a recipe reads.")
+@click.option("--recipe", "recipes", multiple=True,
+              help="Only this recipe (repeatable). Default: every pipelines/*.yml.")
+@click.option("--out", default="benchmarks/results", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Where recipes-check.json and recipes-check.md go.")
+@clean_errors
+def recipes_check(seeds: str, recipes: tuple[str, ...], out: str) -> None:
+    """Run every shipped recipe end to end at each seed and report its gate pass rate (pass,
+    fail, undecided, error) and the checks that kept a run from passing. One run after the
+    other, in scratch copies with their own MLflow store: nothing of yours is touched.
+    Exit 0 only when every run passed."""
+    from prunegate.benchmark.pass_rate import check_recipes, markdown, shipped_recipes, write
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError as error:
+        raise ConfigError(f"--seeds takes comma-separated whole numbers, got '{seeds}'.") \
+            from error
+    known = shipped_recipes(Path.cwd())
+    for recipe in recipes:
+        require_recipe(recipe)
+    result = check_recipes(Path.cwd(), list(recipes) or known, seed_list)
+    write(result, Path(out))
+    click.echo(markdown(result))
+    sys.exit(0 if all(r["outcome"] == "pass" for r in result["runs"]) else 1)
+
+
 @cli.command()
 @click.argument("base", type=click.Path(dir_okay=False))
 @click.argument("head", type=click.Path(exists=True, dir_okay=False))
@@ -194,12 +231,14 @@ def gate_audit(recipe: str, runs: int) -> None:
                             catalog.load("test"), runs=runs, target=configs["target"])
     catalog.save("gate_audit", result)
     same, injected = result["same_candidate"], result["injected"]
-    click.echo(f"{'scenario':<16} {'runs':>5} {'gate failed':>12}  goal")
-    click.echo(f"{'same candidate':<16} {same['runs']:>5} {same['false_failures']:>12}  0 "
-               "(false alarms)")
+    click.echo(f"{'scenario':<16} {'runs':>5} {'not passed':>11} {'of which undecided':>19}"
+               "  goal")
+    click.echo(f"{'same candidate':<16} {same['runs']:>5} "
+               f"{same['false_failures'] + same['undecided']:>11} {same['undecided']:>19}  0 "
+               "failed (false alarms)")
     for kind, row in injected.items():
-        click.echo(f"{kind + ' regr.':<16} {row['runs']:>5} {row['caught']:>12}  "
-                   f"{row['runs']} (caught)")
+        click.echo(f"{kind + ' regr.':<16} {row['runs']:>5} {row['caught']:>11} "
+                   f"{row['undecided']:>19}  {row['runs']} not passed (caught)")
     ok = same["false_failures"] == 0 and all(r["caught"] == r["runs"] for r in injected.values())
     click.echo("AUDIT PASS" if ok else "AUDIT FAIL: the gate missed a regression or flaked")
     sys.exit(0 if ok else 1)

@@ -100,7 +100,16 @@ class OnnxDataset(_FileDataset):
 
 
 class JsonDataset(_FileDataset):
+    """JSON; with ``optional: true`` a missing file loads as None (no champion yet)."""
+
+    def __init__(self, filepath: str, optional: bool = False,
+                 metadata: dict[str, Any] | None = None):
+        super().__init__(filepath, metadata)
+        self._optional = optional
+
     def load(self) -> Any:
+        if self._optional and not self._path.is_file():
+            return None
         path = self._require()
         try:
             return json.loads(path.read_text())

@@ -2,7 +2,8 @@
 
 Each one carries a message that names the problem and the fix. The CLI prints exactly that message
 on one line (no traceback) and exits with the error's code: 1 when a gate failed, 2 when the run
-could not be evaluated at all.
+could not be evaluated at all, 3 when the gate was evaluated but its data or the machine could
+not settle a check (undecided: nothing is promoted, and the message says what would decide it).
 """
 
 
@@ -32,6 +33,13 @@ class GateFailed(PrunegateError):
     """The candidate was measured and at least one check failed."""
 
     exit_code = 1
+
+
+class GateUndecided(PrunegateError):
+    """No check failed, but at least one could not be settled by the test data or the machine's
+    noise; not deployable, and not a failure of the model either."""
+
+    exit_code = 3
 
 
 # Errors of the libraries underneath that are really bad input, as (type, text in the message,

@@ -7,10 +7,14 @@ Every check has one form: (metric, comparator, threshold, basis).
   value is the drop in percentage points, 100 × (reference − candidate); for metrics where lower
   is better it is the ratio candidate / reference.
 
-Noisy metrics (accuracy: the test split is a sample; latency: the machine is shared) decide on a
-bootstrap confidence interval [lo, hi]. A "<=" check passes only when hi <= threshold, fails when
-lo > threshold, and is otherwise undecided (">=" mirrors it). Undecided latency checks can be
-re-measured; whatever is still undecided when ``final`` is set fails closed.
+Noisy metrics (accuracy: the test split is a sample; latency: the machine is shared) decide on
+one-sided bootstrap bounds at the gate's confidence c: [lo, hi] holds the lower and the upper
+one-sided c bound (a two-sided 2c-1 interval). A "<=" check passes when hi <= threshold (the
+chance of passing a candidate that is really over the limit is at most 1 - c), fails when
+lo > threshold (the chance of failing one that is really within it is at most 1 - c), and is
+otherwise undecided (">=" mirrors it). Undecided latency checks can be re-measured; what is still
+undecided then stays undecided: the verdict is "undecided", which promotes nothing and says what
+would decide it. Each check carries its resolution (resolution.py) beside its threshold.
 """
 
 import math
@@ -19,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from prunegate import resolution
 from prunegate.config import choose, from_dict, integer, number
-from prunegate.errors import ConfigError
+from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
 
 HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
@@ -68,9 +73,13 @@ class GateConfig:
     # threshold can be overridden by name (--params gates.checks.<name>.threshold=0.7) and a
     # recipe can switch a base check off (<name>: null). A plain list is accepted too.
     checks: dict[str, Any] | list[dict[str, Any]] = field(default_factory=dict)
-    confidence: float = 0.95
+    confidence: float = 0.95  # one-sided: a check's error rates are each at most 1 - this
     bootstrap_samples: int = 2000
-    remeasure_budget: int = 2  # extra latency measurements before an undecided check fails
+    remeasure_budget: int = 2  # extra latency measurements before a check is left undecided
+    # the share of test samples on which the dense and the compressed model are expected to
+    # disagree (one right, one wrong): what the resolution of a drop check assumes before
+    # anything trains (resolution.py); the shipped recipes measure 1-5%
+    expected_disagreement: float = 0.02
 
     def __post_init__(self) -> None:
         for key in ("min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms",
@@ -78,7 +87,8 @@ class GateConfig:
             if getattr(self, key) is not None:
                 number(getattr(self, key), f"gates.{key}", low=0.0)
         self.checks = _named_checks(self.checks)
-        number(self.confidence, "gates.confidence", 0.5, 0.999)
+        number(self.confidence, "gates.confidence", 0.6, 0.999)
+        number(self.expected_disagreement, "gates.expected_disagreement", 0.001, 1.0)
         integer(self.bootstrap_samples, "gates.bootstrap_samples", low=100)
         integer(self.remeasure_budget, "gates.remeasure_budget", low=0)
         self.specs()  # every extra check is valid now, not when the gate runs
@@ -130,22 +140,37 @@ class Evidence:
 
 
 def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | None,
-                  config: GateConfig, final: bool = True) -> dict[str, Any]:
-    """The verdict; ``final=False`` leaves undecided checks undecided so they can be re-measured."""
-    checks = [_check(spec, candidate, {"relative_to_baseline": baseline,
-                                       "relative_to_champion": champion}.get(spec.basis),
-                     config, final) for spec in config.specs()]
-    return {"passed": all(c["decision"] in ("pass", "skipped") for c in checks),
+                  config: GateConfig, final: bool = True, noise: float = 0.0,
+                  versus_champion: Evidence | None = None,
+                  champion_skip: str = "no champion yet") -> dict[str, Any]:
+    """The verdict: ``outcome`` pass, fail (a check is outside its limit) or undecided (none
+    failed, but the data or the machine could not settle one). ``noise`` is the latency noise
+    measured in the same run (a model against itself: its p95 self-ratio bound minus 1).
+    ``versus_champion`` is the candidate as the champion checks see it (only the test samples
+    the champion never trained on); without a champion they are skipped for ``champion_skip``."""
+    checks = []
+    for spec in config.specs():
+        cand, ref = candidate, baseline
+        if spec.basis == "relative_to_champion":
+            cand, ref = versus_champion or candidate, champion
+        checks.append(_check(spec, cand, ref if spec.basis != "absolute" else None, config,
+                             final, noise, champion_skip))
+    decisions = {c["decision"] for c in checks}
+    outcome = "fail" if "fail" in decisions else "undecided" if "undecided" in decisions else \
+        "pass"
+    return {"passed": outcome == "pass", "outcome": outcome,
             "undecided": [c["name"] for c in checks if c["decision"] == "undecided"],
-            "checks": checks}
+            "confidence": config.confidence, "latency_noise": noise, "checks": checks}
 
 
 def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateConfig,
-           final: bool) -> dict[str, Any]:
+           final: bool, noise: float, champion_skip: str) -> dict[str, Any]:
     row = {"name": spec.name, "metric": spec.metric, "basis": spec.basis,
            "comparator": spec.comparator, "threshold": float(spec.threshold)}
     if spec.basis == "relative_to_champion" and ref is None:
-        return _skipped(row, "no champion yet", "first run, nothing to compare with")
+        detail = ("first run, nothing to compare with" if champion_skip == "no champion yet"
+                  else "never compared on samples it learned")
+        return _skipped(row, champion_skip, detail)
     if spec.metric in ABSOLUTE_ONLY and spec.metric not in cand.metrics:
         return _skipped(row, "no k-fold results", "they come from a recipe run with "
                         "validate.kfold, not from a stand-alone gate")
@@ -153,25 +178,66 @@ def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateCo
     if not all(math.isfinite(v) for v in (value, low, high)):
         raise ConfigError(f"gate check '{spec.name}' cannot be evaluated: {spec.metric} is "
                           f"{value!r}. Check the validate stage's measurements.")
+    resolution = _resolution(spec, cand, ref, value, config, noise)
     decision = _decide(spec, low, high)
     note = ""
     if decision == "undecided" and final:
-        decision, note = "fail", (f"undecided: the {config.confidence:.0%} interval "
-                                  f"[{low:.4g}, {high:.4g}] straddles {spec.threshold:g}; "
-                                  "failed closed")
-    return {**row, "value": value, "interval": [low, high], "decision": decision,
-            "passed": decision == "pass", "note": note}
+        note = _undecided_note(spec, value, low, high, resolution, cand, ref, config)
+    return {**row, "value": value, "interval": [low, high], "resolution": resolution,
+            "decision": decision, "passed": decision == "pass", "note": note}
+
+
+def _resolution(spec: CheckSpec, cand: Evidence, ref: Evidence | None, value: float,
+                config: GateConfig, noise: float) -> float:
+    """How far the one-sided bound lies from the value, in the check's units (0: exact)."""
+    c = config.confidence
+    if spec.metric == "accuracy" and cand.correct is not None:
+        n = len(cand.correct)
+        if spec.basis == "absolute":
+            return resolution.accuracy_resolution_pp(n, value, c) / 100.0
+        if ref is not None and ref.correct is not None:
+            return resolution.drop_resolution_pp(n, _disagreement(cand, ref), c)
+    if spec.metric in LATENCY and cand.latency_ms is not None:
+        return noise * (value if spec.basis == "absolute" else 1.0)
+    return 0.0
+
+
+def _disagreement(cand: Evidence, ref: Evidence) -> float:
+    return float(np.mean(np.asarray(cand.correct) != np.asarray(ref.correct)))
+
+
+def _undecided_note(spec: CheckSpec, value: float, low: float, high: float, res: float,
+                    cand: Evidence, ref: Evidence | None, config: GateConfig) -> str:
+    """Why the check could not be settled, and what would settle it."""
+    bound = high if spec.comparator == "<=" else low
+    head = (f"undecided: the one-sided {config.confidence:.0%} bound {bound:.4g} is past "
+            f"{spec.threshold:g} though the value {value:.4g} is not")
+    if spec.metric == "accuracy" and spec.basis != "absolute" and ref is not None:
+        d = _disagreement(cand, ref)
+        room = spec.threshold - max(value, 0.0)
+        need = (f"{resolution.samples_needed(room, d, config.confidence):,} test samples"
+                if room > 0 else "a candidate closer to its reference")
+        return (f"{head}: {len(cand.correct):,} test samples resolve {res:.2f} pp at the "
+                f"measured {d:.1%} disagreement. To decide: {need}, or a limit of at least "
+                f"{value + res:.2f} pp")
+    if spec.metric in LATENCY:
+        return (f"{head}: this machine's latency noise is {config.confidence:.0%}-bounded at "
+                f"{res:.3g}{' ms' if spec.basis == 'absolute' else ''}. To decide: re-run on a "
+                "quiet machine, or more rounds (validate.latency_repeats)")
+    return f"{head}: more test samples would decide it"
 
 
 def _skipped(row: dict[str, Any], reason: str, detail: str) -> dict[str, Any]:
-    return {**row, "value": None, "interval": None, "decision": "skipped", "passed": True,
-            "reason": reason, "note": f"{reason} ({detail}): check skipped"}
+    return {**row, "value": None, "interval": None, "resolution": None, "decision": "skipped",
+            "passed": True, "reason": reason, "note": f"{reason} ({detail}): check skipped"}
 
 
 def _value(spec: CheckSpec, cand: Evidence, ref: Evidence | None,
            config: GateConfig) -> tuple[float, float, float]:
-    """The check's value and its interval (equal to the value where the metric is exact)."""
-    m, kw = spec.metric, {"samples": config.bootstrap_samples, "level": config.confidence}
+    """The check's value and its one-sided bounds (equal to the value where it is exact)."""
+    # a two-sided 2c-1 interval holds the lower and the upper one-sided c bound
+    m = spec.metric
+    kw = {"samples": config.bootstrap_samples, "level": 2 * config.confidence - 1}
     if spec.basis == "absolute":
         if m in LATENCY and cand.latency_ms is not None:
             value = float(np.percentile(cand.latency_ms, LATENCY[m]))
@@ -206,20 +272,43 @@ def remeasurable(verdict: dict[str, Any]) -> bool:
 
 
 def failure_line(verdict: dict[str, Any]) -> str:
-    """One line naming each failing check, its value and its threshold."""
-    failed = [c for c in verdict["checks"] if not c["passed"]]
-    if not failed:
+    """One line naming each failing (or undecided) check, its value and its threshold."""
+    open_checks = [c for c in verdict["checks"] if not c["passed"]]
+    if not open_checks:
         skipped = [c["reason"] for c in verdict["checks"] if c["decision"] == "skipped"]
         return (f"all {len(verdict['checks']) - len(skipped)} gate checks passed"
                 + (f", {len(skipped)} skipped ({', '.join(sorted(set(skipped)))})"
                    if skipped else ""))
     return "; ".join(
-        f"{c['name']}: {c['metric']} = {c['value']:.4g}"
+        f"{c['name']}: {value_label(c)} = {c['value']:.4g}{unit(c)}"
         + (f" [{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"
            if c["interval"] and c["interval"][0] != c["interval"][1] else "")
-        + f", needs {c['comparator']} {c['threshold']:.4g}" + (f" ({c['note']})" if c["note"]
-                                                               else "")
-        for c in failed)
+        + f", needs {c['comparator']} {c['threshold']:.4g}{unit(c)}"
+        + (f" ({c['note']})" if c["note"] else "")
+        for c in open_checks)
+
+
+def raise_unless_passed(verdict: dict[str, Any]) -> None:
+    """A failed gate exits 1, an undecided one 3; both with the one-line summary."""
+    if verdict["outcome"] == "fail":
+        raise GateFailed(failure_line(verdict))
+    if verdict["outcome"] == "undecided":
+        raise GateUndecided(failure_line(verdict))
+
+
+def value_label(check: dict[str, Any]) -> str:
+    """What a check's value is: the metric, its drop (pp) or its ratio to the reference."""
+    if check["basis"] == "absolute":
+        return check["metric"]
+    reference = check["basis"].removeprefix("relative_to_")
+    kind = "drop" if check["metric"] in HIGHER_IS_BETTER else "ratio"
+    return f"{check['metric']} {kind} vs {reference}"
+
+
+def unit(check: dict[str, Any]) -> str:
+    if check["basis"] != "absolute" and check["metric"] in HIGHER_IS_BETTER:
+        return " pp"
+    return " ms" if check["basis"] == "absolute" and check["metric"] in LATENCY else ""
 
 
 def gate_config(params: dict[str, Any] | None) -> GateConfig:
@@ -229,4 +318,4 @@ def gate_config(params: dict[str, Any] | None) -> GateConfig:
 
 
 __all__ = ["CheckSpec", "Evidence", "GateConfig", "evaluate_gate", "failure_line",
-           "gate_config", "remeasurable"]
+           "gate_config", "raise_unless_passed", "remeasurable", "unit", "value_label"]

@@ -15,11 +15,11 @@ from kedro.framework.hooks import hook_impl
 from prunegate import registry
 from prunegate.compression.export import export_onnx
 from prunegate.data.expectations import require_valid
-from prunegate.errors import GateFailed
-from prunegate.gates import failure_line
+from prunegate.gates import raise_unless_passed
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
 from prunegate.report import measured_choices, plot_history, summary_table
+from prunegate.resolution import require_resolvable
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
@@ -53,14 +53,24 @@ class PrunegateHooks:
             catalog["registration"].remove()
         if "champion_onnx" in pipeline.inputs():
             catalog["champion_onnx"].remove()
+            catalog["champion_split"].remove()
             if self.champion_at_start is not None:
                 data = registry.fetch_for_gate(self.model_name, self.champion_at_start,
                                                "champion")
                 catalog.save("champion_onnx", onnx.load_from_string(data))
+                catalog.save("champion_split", registry.split_of(self.model_name,
+                                                                 self.champion_at_start))
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
         stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
+        if stage == "train":  # before anything trains: can the test split decide the gate?
+            for row in require_resolvable(self.configs["gates"], len(catalog.load("test")["y"]),
+                                          self.configs["data"].test_fraction):
+                log.info("gate check %s <= %g pp: %d test samples resolve %.2f pp (expected "
+                         "disagreement %.0f%%)", row["check"], row["limit_pp"],
+                         row["test_samples"], row["resolution_pp"],
+                         100 * self.configs["gates"].expected_disagreement)
         if self.tracker is not None and stage is not None:
             self.tracker.start_stage(stage, {key: self.params.get(key) or {}
                                              for key in STAGE_PARAMS[stage]})
@@ -115,8 +125,8 @@ class PrunegateHooks:
                 summary.info("\n%s", summary_table(metrics, verdict))
         tracker.end()
         self.tracker = None
-        if verdict is not None and not verdict["passed"]:
-            raise GateFailed(failure_line(verdict))
+        if verdict is not None:
+            raise_unless_passed(verdict)
 
     @hook_impl
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:
@@ -140,6 +150,7 @@ class PrunegateHooks:
         # what CI's promote job needs: which version, and the champion it was gated against
         catalog.save("registration", {
             "model": self.model_name, "version": version, "gate_passed": verdict["passed"],
+            "outcome": verdict["outcome"],
             "champion_at_start": self.champion_at_start, "promoted": False})
         if promote:
             registry.promote(self.model_name, version, test, self.champion_at_start,
@@ -149,7 +160,8 @@ class PrunegateHooks:
                          "the registry's copy)", self.model_name, version)
         else:
             why = ("the gate passed; promotion is off (mlflow.promote / PRUNEGATE_PROMOTE), so "
-                   "run `prunegate promote`" if verdict["passed"] else "the gate failed")
+                   "run `prunegate promote`" if verdict["passed"] else
+                   f"the gate's outcome was {verdict['outcome']}")
             summary.info("%s v%s registered as challenger (%s); champion stays %s",
                          self.model_name, version, why,
                          f"v{self.champion_at_start}" if self.champion_at_start else "unset")

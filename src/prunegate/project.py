@@ -91,20 +91,24 @@ def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, 
     """Gate ``source`` with ``recipe``'s checks and target against its dense baseline and the
     registry's champion, all measured now; nothing is registered or promoted."""
     from prunegate import registry
+    from prunegate.data.splits import unseen_by
     from prunegate.evaluation.measure import measure_and_gate
 
     configs, catalog = recipe_context(recipe)
     models = {"baseline": _load(catalog, "baseline_onnx"), "candidate": load_candidate(source)}
+    test = _load(catalog, "test")
     name = configs["mlflow"].registered_model
     champion = registry.champion_version(name)
+    unseen = None
     if champion is not None:
         models["champion"] = onnx.load_from_string(
             registry.fetch_for_gate(name, champion, "champion"))
+        unseen = unseen_by(test, registry.split_of(name, champion))
     validate = configs["validate"]  # k-fold checks are skipped: they need a recipe run
     metrics, verdict, _ = measure_and_gate(
-        models, _load(catalog, "test"), configs["gates"], configs["target"],
-        validate.latency_repeats, validate.latency_warmup, validate.report_repeats,
-        candidate="candidate")
+        models, test, configs["gates"], configs["target"], validate.latency_repeats,
+        validate.latency_warmup, validate.report_repeats, candidate="candidate",
+        champion_unseen=unseen)
     return metrics, verdict
 
 

@@ -19,7 +19,8 @@ from prunegate import registry
 from prunegate.atomic import write_atomic
 from prunegate.compression.export import export_onnx
 from prunegate.config import from_dict
-from prunegate.errors import DataError, GateFailed
+from prunegate.data.splits import unseen_by
+from prunegate.errors import DataError, GateFailed, GateUndecided
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.gates import failure_line
 from prunegate.params import check_params
@@ -82,8 +83,10 @@ def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
                              for c in report["closest"]) + ". Relax search.constraints or "
                          "widen search.space, or raise search.trials.")
     if not report["release"]["gate_passed"]:
-        raise GateFailed(f"trial {report['best']} met the constraints on validation data but "
-                         f"the release gate on test data failed: {report['release']['why']}")
+        error = GateUndecided if report["release"]["outcome"] == "undecided" else GateFailed
+        raise error(f"trial {report['best']} met the constraints on validation data but the "
+                    f"release gate on test data was {report['release']['outcome']}: "
+                    f"{report['release']['why']}")
     return report
 
 
@@ -119,13 +122,16 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
     name = configs["mlflow"].registered_model
     models = {"baseline": baseline_onnx, "candidate": onnx.load_from_string(winner)}
     champion = registry.champion_version(name)
+    unseen = None
     if champion is not None:
         models["champion"] = onnx.load_from_string(
             registry.fetch_for_gate(name, champion, "champion"))
+        unseen = unseen_by(test, registry.split_of(name, champion))
     validate = configs["validate"]
     metrics, verdict, _ = measure_and_gate(
         models, test, configs["gates"], configs["target"], validate.latency_repeats,
-        validate.latency_warmup, validate.report_repeats, candidate="candidate")
+        validate.latency_warmup, validate.report_repeats, candidate="candidate",
+        champion_unseen=unseen)
     candidate = metrics["stages"]["candidate"]
     tracker.log_metrics({k: v for k, v in candidate.items() if isinstance(v, int | float)},
                         prefix="release.")
@@ -135,7 +141,8 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
                                  tracker.parent.info.run_id)
     version = registry.register_deployable(uri, name, tags)
     return {"model": name, "version": version, "gate_passed": verdict["passed"],
-            "why": failure_line(verdict), "test_accuracy": candidate["accuracy"],
+            "outcome": verdict["outcome"], "why": failure_line(verdict),
+            "test_accuracy": candidate["accuracy"],
             "test_latency_p95_ms": candidate["latency_p95_ms"],
             "size_bytes": candidate["size_bytes"], "checks": verdict["checks"]}
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from prunegate.gates import failure_line
+from prunegate.gates import failure_line, unit, value_label
 
 STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
 
@@ -25,14 +25,19 @@ def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
     return "\n".join([*rows, "", "gate checks:", *checks, "", *last])
 
 
+DECISION = {"pass": "PASS", "fail": "FAIL", "undecided": "UNDC", "skipped": "SKIP"}
+HEADS = {"pass": "✅ **PASS**", "fail": "❌ **FAIL**", "undecided": "⚠️ **UNDECIDED**"}
+
+
 def _check_line(c: dict[str, Any]) -> str:
     if c["decision"] == "skipped":
         return f"  SKIP  {c['name']:<34} {c['note']}"
     interval = c["interval"]
     ci = (f" [{interval[0]:.4g}, {interval[1]:.4g}]" if interval and interval[0] != interval[1]
           else "")
-    return (f"  {'PASS' if c['passed'] else 'FAIL'}  {c['name']:<34} {c['value']:>10.4g}{ci} "
-            f"{c['comparator']} {c['threshold']:.4g}" + (f"  ({c['note']})" if c["note"] else ""))
+    return (f"  {DECISION[c['decision']]}  {c['name']:<34} {c['value']:>10.4g}{ci} "
+            f"{c['comparator']} {c['threshold']:.4g}{unit(c)}"
+            + (f"  ({c['note']})" if c["note"] else ""))
 
 
 def measured_choices(prune_report: dict[str, Any] | None = None,
@@ -86,18 +91,25 @@ def _choice_lines(choices: list[dict[str, Any]]) -> list[str]:
 def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
                   choices: list[dict[str, Any]] | None = None) -> str:
     """The verdict as Markdown: a CI step summary or a PR comment."""
-    head = "✅ **PASS**" if verdict["passed"] else "❌ **FAIL**"
-    lines = [f"## prunegate gate: {head}", "", f"{failure_line(verdict)}.", "",
-             "| check | value | 95% interval | needs | result |", "|---|---|---|---|---|"]
+    outcome = verdict.get("outcome", "pass" if verdict["passed"] else "fail")
+    level = f"{verdict.get('confidence', 0.95):.0%}"
+    lines = [f"## prunegate gate: {HEADS[outcome]}", "", f"{failure_line(verdict)}.", "",
+             f"| check | value | one-sided {level} bounds | resolution | needs | result |",
+             "|---|---|---|---|---|---|"]
     for c in verdict["checks"]:
-        value = "—" if c["value"] is None else f"{c['value']:.4g}"
+        value = "—" if c["value"] is None else f"{value_label(c)} {c['value']:.4g}{unit(c)}"
         interval = (f"[{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"
                     if c["interval"] and c["interval"][0] != c["interval"][1] else "exact")
+        res = c.get("resolution")
+        resolution = "—" if res is None else "exact" if res == 0 else f"±{res:.3g}{unit(c)}"
         if c["value"] is None:
             interval = "—"
         note = f" — {c['note']}" if c["note"] else ""
-        lines.append(f"| `{c['name']}` | {value} | {interval} | {c['comparator']} "
-                     f"{c['threshold']:g} | {c['decision']}{note} |")
+        lines.append(f"| `{c['name']}` | {value} | {interval} | {resolution} | "
+                     f"{c['comparator']} {c['threshold']:g}{unit(c)} | {c['decision']}{note} |")
+    if verdict.get("latency_noise") is not None:
+        lines += ["", f"Latency noise of this machine during the gate: a model against itself "
+                  f"measured within ±{verdict['latency_noise']:.1%} at p95 ({level} one-sided)."]
     lines += ["", "| stage | accuracy | size KB | gzip KB | MACs | p50 µs | p95 µs |",
               "|---|---|---|---|---|---|---|"]
     for stage in STAGES:

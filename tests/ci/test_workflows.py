@@ -39,13 +39,14 @@ def test_compress_is_scheduled_gated_and_promotes_only_after_a_pass():
     # the runner comes from the recipe's target profile
     assert "bash .ci/plan.sh" in jobs["plan"]["steps"][-1]["run"]
     assert jobs["compress"]["runs-on"] == "${{ fromJSON(needs.plan.outputs.runs-on) }}"
-    assert jobs["compress"]["outputs"]["passed"] == "${{ steps.run.outputs.passed }}"
+    assert jobs["compress"]["outputs"]["outcome"] == "${{ steps.run.outputs.outcome }}"
     assert any("bash .ci/compress.sh" in s.get("run", "") for s in jobs["compress"]["steps"])
     assert any(s.get("uses", "").startswith("actions/cache") and s["with"]["path"] == ".dvc/cache"
                for s in jobs["compress"]["steps"])
     promote = jobs["promote"]
     assert "compress" in promote["needs"]
-    assert promote["if"].startswith("needs.compress.outputs.passed == 'true'")
+    # only a pass promotes: an undecided gate (exit 3) is not deployable either
+    assert promote["if"].startswith("needs.compress.outputs.outcome == 'pass'")
     assert promote["environment"] == "production"
     assert "bash .ci/promote.sh" in promote["steps"][-1]["run"]
     assert "needs.compress.outputs.champion" in promote["steps"][-1]["run"]

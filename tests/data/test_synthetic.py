@@ -17,8 +17,13 @@ def test_synthetic_digits_are_distinct_balanced_and_seeded():
     again = augmented_digits(12_000, seed=3)
     assert np.array_equal(again["x"], data["x"]) and np.array_equal(again["y"], data["y"])
     assert not np.array_equal(augmented_digits(12_000, seed=4)["x"], data["x"])
-    train, val, test = split_arrays(data, SplitConfig(source="synthetic", samples=12_000))
+    train, val, test = split_arrays(data, SplitConfig(source="synthetic", samples=12_000,
+                                                      method="stratified"))
     assert (len(train["y"]), len(val["y"]), len(test["y"])) == (8400, 1200, 2400)
+    # the default hash split: each sample's share, so the sizes are binomial around it
+    train, val, test = split_arrays(data, SplitConfig(source="synthetic", samples=12_000,
+                                                      method="hash"))
+    assert abs(len(test["y"]) - 2400) < 4 * np.sqrt(12_000 * 0.2 * 0.8)
 
 
 def test_the_source_is_checked():

@@ -99,8 +99,9 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     # compress: dvc repro, gate, register without promoting, report to GitHub
     first, outputs, summary = compress_job(repo, "first")
     assert ran(first.stdout) == STAGES
-    assert outputs == {"data": "data", "passed": "true", "version": "1", "champion": "none"}
-    assert "## prunegate: mnist_mlp -> v1 PASSED" in summary
+    assert outputs == {"data": "data", "passed": "true", "outcome": "pass", "version": "1",
+                       "champion": "none"}
+    assert "## prunegate: mnist_mlp -> v1 PASS" in summary
     assert (repo.path / "data/08_reporting/gate.md").read_text() in summary
     client = repo.client()
     assert client.get_registered_model(MODEL).aliases == {"challenger": 1}

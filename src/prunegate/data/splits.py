@@ -1,5 +1,15 @@
-"""A seeded, stratified train/val/test split, shaped as the exact input the models take."""
+"""The train/val/test split, shaped as the exact input the models take.
 
+By default (``method: hash``) a sample's split follows from its own content: a keyed hash of its
+model-input bytes, salted with ``data.seed``, cut at the configured fractions. So a sample stays
+in the split it was in when the data grows or is re-ordered, duplicates always share a split, and
+any later run can tell which of its test samples an earlier model trained on, from that model's
+recorded split identity (``split_record`` / ``trained_on``): a champion is never compared on the
+samples it learned. ``method: stratified`` is a seeded, label-stratified shuffle instead (every
+class in its exact share, but a sample's split changes whenever the data does).
+"""
+
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -14,6 +24,8 @@ log = logging.getLogger(__name__)
 ArraySplit = dict[str, np.ndarray]
 
 SOURCES = ("catalog", "synthetic")
+METHODS = ("hash", "stratified")
+HASH_VERSION = "hash-v1"  # recorded with each version: a change of scheme must not look equal
 
 
 @dataclass
@@ -25,9 +37,13 @@ class SplitConfig:
     # own data); synthetic: `samples` shifted, noisy copies of the digits, for scale tests
     source: str = "catalog"
     samples: int | None = None
+    # hash: each sample's split from its content (stable as the data grows); stratified: a
+    # seeded shuffle with exact class shares
+    method: str = "hash"
 
     def __post_init__(self) -> None:
         choose(self.source, SOURCES, "data.source")
+        choose(self.method, METHODS, "data.method")
         if self.source == "synthetic":
             integer(self.samples, "data.samples", low=100)
         elif self.samples is not None:
@@ -83,10 +99,80 @@ def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[Array
     classes = raw["classes"] if "classes" in raw else np.arange(int(y.max()) + 1).astype(str)
     declared = {"classes": classes, "shape": np.asarray(shape, dtype=np.int64)}
     # split indices, then take each split once: no intermediate copies of the pixels
-    rest, test = _split(np.arange(len(y)), y, config.test_fraction, config.seed)
-    val_of_rest = config.val_fraction / (1.0 - config.test_fraction)
-    train, val = _split(rest, y[rest], val_of_rest, config.seed)
+    if config.method == "hash":
+        # each split in hash order: a fixed shuffle, so a prefix of a split is a fair sample
+        u = _unit_hash(x, config.seed)
+        code = _cut(u, config.test_fraction, config.val_fraction)
+        order = np.argsort(u, kind="stable")
+        train, val, test = (order[code[order] == k] for k in (TRAIN, VAL, TEST))
+    else:
+        rest, test = _split(np.arange(len(y)), y, config.test_fraction, config.seed)
+        val_of_rest = config.val_fraction / (1.0 - config.test_fraction)
+        train, val = _split(rest, y[rest], val_of_rest, config.seed)
     return tuple(take({"x": x, "y": y, **declared}, idx) for idx in (train, val, test))
+
+
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+def split_record(config: SplitConfig) -> dict[str, object]:
+    """What identifies a hash split: enough to recompute any sample's split later."""
+    return {"method": HASH_VERSION if config.method == "hash" else config.method,
+            "salt": config.seed, "test_fraction": config.test_fraction,
+            "val_fraction": config.val_fraction}
+
+
+def assign(x: np.ndarray, record: dict[str, object]) -> np.ndarray:
+    """Per sample (model-input float32 rows): TRAIN, VAL or TEST under a hash split record."""
+    if record.get("method") != HASH_VERSION:
+        raise ValueError(f"not a {HASH_VERSION} split record: {record}")
+    return _cut(_unit_hash(x, record["salt"]), float(record["test_fraction"]),
+                float(record["val_fraction"]))
+
+
+def _unit_hash(x: np.ndarray, salt) -> np.ndarray:
+    """Per sample, a keyed BLAKE2b hash of its float32 bytes as a number in [0, 1)."""
+    key = f"prunegate:{salt}".encode()
+    rows = np.ascontiguousarray(x, dtype=np.float32).reshape(len(x), -1)
+    return np.array([int.from_bytes(hashlib.blake2b(row.tobytes(), key=key, digest_size=8)
+                                    .digest(), "big") for row in rows],
+                    dtype=np.float64) / 2.0**64
+
+
+def _cut(u: np.ndarray, test: float, val: float) -> np.ndarray:
+    return np.where(u < test, TEST, np.where(u < test + val, VAL, TRAIN))
+
+
+def data_sha256(split: dict[str, np.ndarray]) -> str:
+    """Content hash of a split's arrays: the same test data gives the same hash."""
+    digest = hashlib.sha256()
+    for key in sorted(split):
+        digest.update(key.encode())
+        digest.update(np.ascontiguousarray(split[key]).tobytes())
+    return digest.hexdigest()
+
+
+def unseen_by(test: ArraySplit, record: dict[str, object] | None
+              ) -> tuple[np.ndarray | None, str]:
+    """Which test samples a model with this split record never learned from (None: unknown),
+    and how that is known. ``record`` may carry ``test_sha256``, the hash of the test split the
+    model was validated on: the same split means none of it was learned."""
+    n = len(test["y"])
+    if record and record.get("test_sha256") == data_sha256(test):
+        return np.ones(n, bool), "validated on this same test split"
+    seen = trained_on(test["x"], record)
+    if seen is None:
+        return None, ("its split is not recorded (a stratified split, or registered before "
+                      "split records): which test samples it trained on is unknown")
+    return ~seen, f"{int((~seen).sum()):,} of {n:,} test samples were in its own test split"
+
+
+def trained_on(x: np.ndarray, record: dict[str, object] | None) -> np.ndarray | None:
+    """Which of ``x`` a model with this split record learned from (its train or val split);
+    None when the record cannot tell (not a hash split, or none recorded)."""
+    if not record or record.get("method") != HASH_VERSION:
+        return None
+    return assign(x, record) != TEST
 
 
 def _split(idx: np.ndarray, y: np.ndarray, fraction: float, seed: int):

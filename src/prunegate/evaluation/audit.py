@@ -92,22 +92,26 @@ def run_gate_audit(candidate: onnx.ModelProto, baseline: onnx.ModelProto,
     layers = calibrate_slower(candidate, batch_of(test["x"], target.gate_batch), target)
     variants = {"same_candidate": candidate, "accuracy": candidate,
                 "latency": slower(candidate, layers), "size": bigger(candidate)}
-    results: dict[str, Any] = {"same_candidate": {"runs": runs, "false_failures": 0},
-                               "injected": {}, "gate": AUDIT_GATE["checks"],
-                               "latency_layers": layers, "target": asdict(target)}
+    results: dict[str, Any] = {"same_candidate": {}, "injected": {},
+                               "gate": AUDIT_GATE["checks"], "latency_layers": layers,
+                               "target": asdict(target)}
     for kind, model in variants.items():
-        failures = 0
+        outcomes = {"pass": 0, "fail": 0, "undecided": 0}
         for _ in range(runs):
             models = {"baseline": baseline, "champion": candidate, "quantized": model}
             evidence_hook = _flip_one_percent if kind == "accuracy" else None
             _, verdict, _ = measure_and_gate(models, test, gate, target, repeats=repeats,
                                              warmup=20, evidence_hook=evidence_hook)
-            failures += not verdict["passed"]
-        if kind == "same_candidate":
-            results["same_candidate"]["false_failures"] = failures
-        else:
-            results["injected"][kind] = {"runs": runs, "caught": failures}
-        log.info("audit %-14s %d/%d gates failed", kind, failures, runs)
+            outcomes[verdict["outcome"]] += 1
+        if kind == "same_candidate":  # an undecided verdict blocks a good model too: reported
+            results["same_candidate"] = {"runs": runs, "false_failures": outcomes["fail"],
+                                         "undecided": outcomes["undecided"]}
+        else:  # caught: not passed, so not deployed (failed, or undecided)
+            results["injected"][kind] = {"runs": runs, "caught": runs - outcomes["pass"],
+                                         "failed": outcomes["fail"],
+                                         "undecided": outcomes["undecided"]}
+        log.info("audit %-14s %d/%d passed, %d failed, %d undecided", kind, outcomes["pass"],
+                 runs, outcomes["fail"], outcomes["undecided"])
     return results
 
 

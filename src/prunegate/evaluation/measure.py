@@ -1,7 +1,9 @@
 """Measure several ONNX models on one test split in one run, then gate the candidate.
 
-Latency is measured interleaved across all models. While a latency check is undecided (its
-interval straddles the threshold), more interleaved rounds are added, up to the gate's budget.
+Latency is measured interleaved across all models, plus a second session of the baseline: the
+two baselines' p95 ratio is this machine's noise, the latency checks' resolution. While a latency
+check is undecided (its bounds straddle the threshold), more interleaved rounds are added, up to
+the gate's budget.
 """
 
 import logging
@@ -11,6 +13,7 @@ from typing import Any
 import numpy as np
 import onnx
 
+from prunegate import resolution
 from prunegate.errors import DataError
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import measure_interleaved
@@ -40,15 +43,22 @@ def batch_of(x: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(np.resize(x, (size, *x.shape[1:])))
 
 
+TWIN = "baseline (again)"  # timed only: the noise of the machine, never gated or reported
+
+
 def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarray],
                    target: TargetProfile, repeats: int = 500, warmup: int = 50,
-                   report_repeats: int = 300) -> tuple[dict[str, dict], dict[str, Evidence], dict]:
+                   report_repeats: int = 300, twin: str | None = None
+                   ) -> tuple[dict[str, dict], dict[str, Evidence], dict]:
     """Per model: quality, sizes and latency on ``target``; plus the raw evidence and the
     sessions behind them. The gate batch gets ``repeats`` rounds, the other batch sizes
-    ``report_repeats`` (they are reported, not gated)."""
+    ``report_repeats`` (they are reported, not gated). ``twin`` names a model that is timed a
+    second time, as ``TWIN`` in the sessions (its gate-batch samples are ``TWIN``'s evidence)."""
     for model in models.values():
         check_test_split(test, model)
     sessions = {name: target.session(m.SerializeToString()) for name, m in models.items()}
+    if twin is not None:
+        sessions[TWIN] = target.session(models[twin].SerializeToString())
     timings = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch),
                                   warmup=warmup, repeats=repeats)
     others = {size: measure_interleaved(sessions, batch_of(test["x"], size),
@@ -64,7 +74,19 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
                                   np.asarray(timings[name].samples_ms),
                                   {size: np.asarray(t[name].samples_ms)
                                    for size, t in others.items()})
+    if twin is not None:
+        evidence[TWIN] = Evidence({}, None, np.asarray(timings[TWIN].samples_ms))
     return results, evidence, sessions
+
+
+def latency_noise(evidence: dict[str, Evidence], reference: str, confidence: float,
+                  samples: int = 2000) -> float:
+    """How far a model's p95 ratio to itself strays from 1, at the one-sided ``confidence``:
+    the smallest latency ratio change this machine resolves right now."""
+    low, high = bootstrap.paired_ratio_ci(evidence[reference].latency_ms,
+                                          evidence[TWIN].latency_ms, 95, samples=samples,
+                                          level=2 * confidence - 1)
+    return max(high - 1.0, 1.0 - low, 0.0)
 
 
 def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarray],
@@ -72,23 +94,31 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
                      repeats: int = 3000, warmup: int = 50, report_repeats: int = 300,
                      candidate: str = "quantized", baseline: str = "baseline",
                      champion: str = "champion", candidate_metrics: dict | None = None,
-                     evidence_hook=None) -> tuple[dict, dict, dict[str, list[float]]]:
+                     evidence_hook=None,
+                     champion_unseen: tuple[np.ndarray | None, str] | None = None
+                     ) -> tuple[dict, dict, dict[str, list[float]]]:
     """metrics.json content, the gate's verdict and the gate-batch latency samples behind it.
 
     The one function every gate goes through (the validate stage, ``prunegate gate``, the
     regression suite and the audit), so all of them decide alike. Latency is re-measured while
     a latency check is undecided, up to the gate's budget. ``candidate_metrics`` adds figures
-    measured elsewhere (k-fold stability) to the candidate's, so checks can use them."""
+    measured elsewhere (k-fold stability) to the candidate's, so checks can use them.
+    ``champion_unseen`` is (mask of the test samples the champion never trained on, or None if
+    unknown; how that is known), from ``data.splits.unseen_by``; None compares on all."""
     target = target or TargetProfile(batch_sizes=[1])
     results, evidence, sessions = measure_models(models, test, target, repeats, warmup,
-                                                 report_repeats)
+                                                 report_repeats, twin=baseline)
     results[candidate] |= candidate_metrics or {}
     if evidence_hook is not None:  # the gate audit injects a known regression here
         evidence_hook(evidence)
+    versus, champion_ev, skip = _against_champion(evidence, candidate, champion,
+                                                  champion_unseen, gates)
     attempt = 0
     while True:
-        verdict = evaluate_gate(evidence[candidate], evidence[baseline], evidence.get(champion),
-                                gates, final=False)
+        noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)
+        verdict = evaluate_gate(evidence[candidate], evidence[baseline], champion_ev, gates,
+                                final=False, noise=noise, versus_champion=versus,
+                                champion_skip=skip)
         if not remeasurable(verdict) or attempt == gates.remeasure_budget:
             break
         attempt += 1
@@ -98,10 +128,14 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
                                    repeats=repeats)
         for name, ev in evidence.items():
             ev.latency_ms = np.concatenate([ev.latency_ms, more[name].samples_ms])
-    verdict = evaluate_gate(evidence[candidate], evidence[baseline], evidence.get(champion),
-                            gates)
+    noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)
+    verdict = evaluate_gate(evidence[candidate], evidence[baseline], champion_ev, gates,
+                            noise=noise, versus_champion=versus, champion_skip=skip)
+    evidence.pop(TWIN)
     verdict |= {"candidate": candidate, "baseline": baseline, "remeasured": attempt,
-                "champion": champion if champion in evidence else None}
+                "champion": champion if champion in evidence else None,
+                "champion_compared_on": None if versus is None else len(versus.correct),
+                "champion_comparison": (champion_unseen or (None, None))[1]}
     references = {"": evidence[baseline], "_vs_champion": evidence.get(champion)}
     for name in results:
         _latency(results[name], evidence[name], references, target, gates)
@@ -113,11 +147,48 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
              "target": asdict(target)}, verdict, samples)
 
 
+def _against_champion(evidence: dict[str, Evidence], candidate: str, champion: str,
+                      unseen: tuple[np.ndarray | None, str] | None, gates: GateConfig
+                      ) -> tuple[Evidence | None, Evidence | None, str]:
+    """(the candidate as the champion checks see it, the champion, why they are skipped).
+
+    Never on leaked samples: a champion that trained on some of this test split is compared on
+    the rest only, and not at all when the rest cannot resolve the limit or when which samples
+    it learned is unknown."""
+    if champion not in evidence:
+        return None, None, "no champion yet"
+    cand, champ = evidence[candidate], evidence[champion]
+    if unseen is None:                          # the caller vouches: the audit, a re-gate
+        return cand, champ, ""
+    mask, how = unseen
+    if mask is None:
+        return None, None, f"the champion is not comparable: {how}"
+    if mask.all():
+        return cand, champ, ""
+    n = int(mask.sum())
+    limits = [s.threshold for s in gates.specs()
+              if s.basis == "relative_to_champion" and s.metric == "accuracy"]
+    res = resolution.drop_resolution_pp(max(n, 1), gates.expected_disagreement, gates.confidence)
+    if n == 0 or (limits and min(limits) < res):
+        return None, None, (f"the champion trained on most of this test split ({how}): the "
+                            f"{n} samples it never saw resolve {res:.2f} pp, coarser than the "
+                            f"limit {min(limits or [0]):g} pp")
+    log.info("champion compared on the %d test samples it never trained on (%s)", n, how)
+    return _subset(cand, mask), _subset(champ, mask), ""
+
+
+def _subset(ev: Evidence, mask: np.ndarray) -> Evidence:
+    """The evidence on the masked test samples (accuracy recomputed; latency as measured)."""
+    correct = ev.correct[mask]
+    return Evidence({**ev.metrics, "accuracy": float(correct.mean())}, correct, ev.latency_ms,
+                    ev.batch_latency_ms)
+
+
 def _latency(metrics: dict[str, Any], ev: Evidence, references: dict[str, Evidence | None],
              target: TargetProfile, gates: GateConfig) -> None:
     """Per batch size: p50/p95/p99, throughput and the p95 ratio (with its paired interval) to
     each reference; the gate batch's figures are also the flat ``latency_*`` keys gates use."""
-    kw = {"samples": gates.bootstrap_samples, "level": gates.confidence}
+    kw = {"samples": gates.bootstrap_samples, "level": 2 * gates.confidence - 1}  # 1-sided
     for size in target.batch_sizes:
         samples = ev.latency_ms if size == target.gate_batch else ev.batch_latency_ms[size]
         p50, p95, p99 = np.percentile(samples, [50, 95, 99])
@@ -143,7 +214,7 @@ def _latency(metrics: dict[str, Any], ev: Evidence, references: dict[str, Eviden
 
 def _accuracy_intervals(metrics: dict[str, Any], ev: Evidence, base: Evidence,
                         gates: GateConfig) -> None:
-    kw = {"samples": gates.bootstrap_samples, "level": gates.confidence}
+    kw = {"samples": gates.bootstrap_samples, "level": 2 * gates.confidence - 1}  # 1-sided
     metrics["accuracy_ci"] = list(bootstrap.accuracy_ci(ev.correct, **kw))
     metrics["accuracy_drop_pp"] = 100.0 * (base.metrics["accuracy"] - metrics["accuracy"])
     metrics["accuracy_drop_pp_ci"] = list(bootstrap.paired_accuracy_drop_ci(

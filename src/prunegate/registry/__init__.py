@@ -13,10 +13,11 @@ from prunegate.registry.versions import (
     register_deployable,
     release_tags,
     resolve_model_uri,
+    split_of,
     status,
 )
 
 __all__ = ["CHALLENGER", "CHAMPION", "RunTracker", "TrackingConfig", "champion_version",
            "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
            "promote", "register_deployable", "release_tags", "resolve_model_uri", "rollback",
-           "status"]
+           "split_of", "status"]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from prunegate.data.splits import data_sha256
 from prunegate.errors import DataError, PromotionRefused
 from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
@@ -31,15 +32,6 @@ from prunegate.registry.versions import (
 log = logging.getLogger(__name__)
 
 ANY = "any"  # expected_champion value that skips the compare-and-set check
-
-
-def data_sha256(split: dict[str, np.ndarray]) -> str:
-    """Content hash of a split's arrays: the same test data gives the same hash."""
-    digest = hashlib.sha256()
-    for key in sorted(split):
-        digest.update(key.encode())
-        digest.update(np.ascontiguousarray(split[key]).tobytes())
-    return digest.hexdigest()
 
 
 def fetch_verified(model_name: str, version: str) -> bytes:

@@ -53,9 +53,13 @@ def release_tags(recipe: str, model_bytes: bytes, verdict: dict[str, Any],
                  run_id: str) -> dict[str, str]:
     """What a registered version carries so ``promote`` can verify it later: the artifact's
     hash, the accuracy it was validated at, the data and parameters, the gate's figures."""
-    from prunegate.registry.promotion import data_sha256
+    from prunegate.config import from_dict
+    from prunegate.data.splits import SplitConfig, data_sha256, split_record
 
-    return {"recipe": recipe, "gate.passed": str(verdict["passed"]).lower(),
+    split = split_record(from_dict(SplitConfig, params.get("data"), "data"))
+    return {"recipe": recipe, **{f"split.{key}": str(value) for key, value in split.items()},
+            "gate.passed": str(verdict["passed"]).lower(),
+            "gate.outcome": verdict.get("outcome", "pass" if verdict["passed"] else "fail"),
             "artifact.sha256": hashlib.sha256(model_bytes).hexdigest(),
             "validated.accuracy": repr(validated_accuracy),
             "params.sha256": hashlib.sha256(json.dumps(params, sort_keys=True,
@@ -73,6 +77,20 @@ def git_commit() -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def split_of(model_name: str, version: str) -> dict[str, Any]:
+    """A version's split identity, as ``data.splits.unseen_by`` reads it: the hash split's
+    record and the hash of the test split it was validated on (missing keys: not recorded)."""
+    tags = version_info(model_name, version)["tags"]
+    record: dict[str, Any] = {key: tags[f"split.{key}"] for key in ("method", "salt")
+                              if f"split.{key}" in tags}
+    for key in ("test_fraction", "val_fraction"):
+        if f"split.{key}" in tags:
+            record[key] = float(tags[f"split.{key}"])
+    if "data.test_sha256" in tags:
+        record["test_sha256"] = tags["data.test_sha256"]
+    return record
 
 
 def champion_version(model_name: str) -> str | None:

@@ -9,6 +9,7 @@ import onnx
 from prunegate.compression.export import export_onnx
 from prunegate.compression.prune import PruneConfig
 from prunegate.config import from_dict
+from prunegate.data.splits import unseen_by
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.evaluation.size import count_macs
 from prunegate.evaluation.stability import kfold_stability
@@ -39,13 +40,14 @@ def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
 def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoint,
                             pruned: Checkpoint, finetuned: Checkpoint, distilled: Checkpoint,
                             distilled_onnx: onnx.ModelProto, quantized: onnx.ModelProto,
-                            champion: onnx.ModelProto | None, test: dict[str, np.ndarray],
+                            champion: onnx.ModelProto | None,
+                            champion_split: dict[str, Any] | None, test: dict[str, np.ndarray],
                             kfold: dict[str, Any], params: dict[str, Any],
                             targets: dict[str, Any], gates: dict[str, Any]
                             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]]]:
     """Every stage as ONNX in ONNX Runtime on the recipe's target profile, in one run, so their
     figures are comparable; the champion (when there is one) is re-measured beside them, never
-    read from stored numbers."""
+    read from stored numbers, and compared only on the test samples it never trained on."""
     config = from_dict(ValidateConfig, params, "validate")
     target = select_target(target_profiles(targets), config.target)
     gate = gate_config(gates)  # a bad threshold fails before anything is measured
@@ -59,7 +61,8 @@ def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoin
                   "kfold_accuracy_std": kfold["test_accuracy"]["std"]} if kfold["k"] else {})
     metrics, verdict, samples = measure_and_gate(
         models, test, gate, target, config.latency_repeats, config.latency_warmup,
-        config.report_repeats, candidate_metrics=stability)
+        config.report_repeats, candidate_metrics=stability,
+        champion_unseen=None if champion is None else unseen_by(test, champion_split))
     metrics["target"] = {"name": config.target, **metrics["target"]}
     metrics["kfold"] = kfold
     macs = {"baseline": baseline_model, "pruned": pruned, "finetuned": finetuned,

@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(measure_and_gate_stages,
              inputs=["baseline_onnx", "baseline_model", "pruned_model", "finetuned_model",
                      "distilled_model", "distilled_onnx", "quantized_onnx", "champion_onnx",
-                     "test", "kfold_report", "params:validate", "params:targets",
+                     "champion_split", "test", "kfold_report", "params:validate", "params:targets",
                      "params:gates"],
              outputs=["metrics", "gate_verdict", "latency_samples"], name="measure_and_gate"),
         node(build_report, inputs=["metrics", "gate_verdict", "prune_report", "quantize_report",
