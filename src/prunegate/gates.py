@@ -213,13 +213,14 @@ def _undecided_note(spec: CheckSpec, value: float, low: float, high: float, res:
     head = (f"undecided: the one-sided {config.confidence:.0%} bound {bound:.4g} is past "
             f"{spec.threshold:g} though the value {value:.4g} is not")
     if spec.metric == "accuracy" and spec.basis != "absolute" and ref is not None:
-        d = _disagreement(cand, ref)
+        n, d = len(cand.correct), _disagreement(cand, ref)
+        margin = resolution.drop_margin_pp(n, d, config.confidence)
         room = spec.threshold - max(value, 0.0)
-        need = (f"{resolution.samples_needed(room, d, config.confidence):,} test samples"
+        need = (f"{resolution.samples_for_margin(room, d, config.confidence):,} test samples"
                 if room > 0 else "a candidate closer to its reference")
-        return (f"{head}: {len(cand.correct):,} test samples resolve {res:.2f} pp at the "
-                f"measured {d:.1%} disagreement. To decide: {need}, or a limit of at least "
-                f"{value + res:.2f} pp")
+        return (f"{head}: {n:,} test samples resolve {res:.2f} pp at the measured {d:.1%} "
+                f"disagreement (the bound lies {margin:.2f} pp above the drop). To decide: "
+                f"{need}, or a limit of at least {value + margin:.2f} pp")
     if spec.metric in LATENCY:
         return (f"{head}: this machine's latency noise is {config.confidence:.0%}-bounded at "
                 f"{res:.3g}{' ms' if spec.basis == 'absolute' else ''}. To decide: re-run on a "

@@ -1,17 +1,19 @@
 """What the gate's test data and this machine can resolve, said before anything is decided.
 
 Every noisy check is one-sided ("drop <= 1 pp", "accuracy >= 0.9") and decides on the one-sided
-bound at the gate's confidence. The *resolution* of a check is how far that bound lies from the
-measured value: a candidate exactly as good as its reference gets a bound ``resolution`` above
-it. So a limit finer than the resolution cannot be confirmed even for a perfect candidate, and
-a candidate must be within ``limit - resolution`` of its reference to pass.
+bound at the gate's confidence c (z = 1.645 at 95%). Two figures follow from the test split:
 
-- A paired accuracy drop, with n test samples on which the two models disagree (one right, the
-  other wrong) a share d of the time: ``z * sqrt(d / n)``, in pp. Before anything trains, d is
-  the configured ``gates.expected_disagreement``; after, the one measured.
-- An absolute accuracy p: ``z * sqrt(p (1 - p) / n)``.
-- Latency: the noise of this machine, measured: the baseline timed against a second session of
-  itself, interleaved with the rest; its p95 self-ratio bound minus 1.
+- the *margin*: how far that bound lies from the measured value, z * SE. A candidate passes a
+  "drop <= L" check only when its measured drop is at most L - margin.
+- the *resolution*: the smallest limit at which a candidate exactly as accurate as its reference
+  passes with probability c, 2 z * SE (the minimum detectable effect at c both ways). A finer
+  limit cannot be decided reliably; it is refused before anything trains.
+
+SE of a paired accuracy drop, with n test samples on which the two models disagree (one right,
+the other wrong) a share d of the time: sqrt(d / n). Before anything trains, d is the configured
+``gates.expected_disagreement``; after, the one measured. An absolute accuracy p has SE
+sqrt(p (1 - p) / n). Latency has no formula: the gate times the baseline against a second
+session of itself, interleaved with the rest, and that self-ratio's bound is the noise.
 """
 
 import math
@@ -25,20 +27,43 @@ def z(confidence: float) -> float:
     return NormalDist().inv_cdf(confidence)
 
 
-def drop_resolution_pp(n: int, disagreement: float, confidence: float) -> float:
-    """The one-sided bound's margin over a paired accuracy drop of 0, in pp."""
+def drop_margin_pp(n: int, disagreement: float, confidence: float) -> float:
+    """How far the one-sided bound of a paired accuracy drop lies above the drop, in pp."""
     d = max(disagreement, 1.0 / n)  # at least one sample: a bound is never exactly the value
     return 100.0 * z(confidence) * math.sqrt(d / n)
 
 
+def drop_resolution_pp(n: int, disagreement: float, confidence: float) -> float:
+    """The smallest drop limit a candidate as accurate as its reference passes with
+    probability ``confidence``: twice the margin."""
+    return 2.0 * drop_margin_pp(n, disagreement, confidence)
+
+
 def accuracy_resolution_pp(n: int, accuracy: float, confidence: float) -> float:
+    """How far above an absolute accuracy threshold a candidate must be to pass with
+    probability ``confidence``: 2 z SE, in pp."""
     p = min(max(accuracy, 1.0 / n), 1.0 - 1.0 / n)
-    return 100.0 * z(confidence) * math.sqrt(p * (1.0 - p) / n)
+    return 200.0 * z(confidence) * math.sqrt(p * (1.0 - p) / n)
+
+
+def samples_for_margin(room_pp: float, disagreement: float, confidence: float) -> int:
+    """The test samples at which the bound's margin fits in ``room_pp`` (limit - drop)."""
+    return math.ceil(disagreement * (100.0 * z(confidence) / room_pp) ** 2)
 
 
 def samples_needed(limit_pp: float, disagreement: float, confidence: float) -> int:
-    """The test samples at which a drop limit of ``limit_pp`` is as wide as the resolution."""
-    return math.ceil(disagreement * (100.0 * z(confidence) / limit_pp) ** 2)
+    """The test samples at which the resolution of a drop check equals ``limit_pp``."""
+    return math.ceil(disagreement * (200.0 * z(confidence) / limit_pp) ** 2)
+
+
+def accuracy_budget_pp(gate, n_test: int) -> float:
+    """The validation drop a pruned model may show and still pass the test split's drop check:
+    the limit less the margin its one-sided bound needs at the expected disagreement."""
+    if gate.max_accuracy_drop_pp is None:
+        raise ConfigError("prune.accuracy_budget backs off to pass gates.max_accuracy_drop_pp, "
+                          "which is null (off). Set it, or prune.accuracy_budget: false.")
+    margin = drop_margin_pp(n_test, gate.expected_disagreement, gate.confidence)
+    return gate.max_accuracy_drop_pp - margin
 
 
 def drop_limits(gate) -> list[tuple[str, float]]:
@@ -63,12 +88,12 @@ def require_resolvable(gate, n_test: int, test_fraction: float | None = None) ->
             raise ConfigError(
                 f"gate check {name} <= {limit:g} pp is finer than the test split can resolve: "
                 f"with {n_test:,} test samples and an expected {d:.0%} disagreement between "
-                f"the models, the one-sided {c:.0%} bound lies {resolution:.2f} pp above the "
-                f"measured drop, so even a candidate as accurate as its reference could not "
-                f"pass. Use a larger test split, {grow}, or a limit of at least "
+                f"the models, it resolves {resolution:.2f} pp at {c:.0%}, so even a candidate "
+                f"as accurate as its reference would pass less than {c:.0%} of the time. Use "
+                f"a larger test split, {grow}, or a limit of at least "
                 f"{math.ceil(resolution * 10) / 10:g} pp (gates.expected_disagreement sets d).")
     return rows
 
 
-__all__ = ["accuracy_resolution_pp", "drop_limits", "drop_resolution_pp", "require_resolvable",
-           "samples_needed", "z"]
+__all__ = ["accuracy_budget_pp", "accuracy_resolution_pp", "drop_limits", "drop_margin_pp", "drop_resolution_pp",
+           "require_resolvable", "samples_for_margin", "samples_needed", "z"]

@@ -173,11 +173,11 @@ def test_snip_is_connection_sensitivity_on_one_combined_batch():
 
 
 def test_snip_prunes_the_untrained_network_before_any_training_step(trained_mlp, splits):
+    from prunegate.compression.budget import prune_checkpoint
     from prunegate.models import Checkpoint, fresh_copy
-    from prunegate.pipelines.prune.nodes import prune_model
-    pruned, report = prune_model(Checkpoint(trained_mlp), splits[0], splits[1], {
-        "granularity": "weights", "criterion": "snip", "at_init": True, "sparsity": 0.9,
-        "scope": "global", "seed": 3})
+    pruned, report = prune_checkpoint(Checkpoint(trained_mlp), splits[0], splits[1], PruneConfig(
+        granularity="weights", criterion="snip", at_init=True, sparsity=0.9, scope="global",
+        seed=3))
     init = fresh_copy(trained_mlp, seed=3).features[1].weight.detach()
     w = pruned.model.features[1].weight.detach()
     kept = w != 0

@@ -103,3 +103,20 @@ def test_an_image_folder_and_a_factory_in_src(tmp_path, monkeypatch):
     assert pruned[0].out_channels == 4 and pruned[-1].out_features == 3
     assert json.loads((out / "08_reporting/metrics.json").read_text())[
         "stages"]["quantized"]["accuracy"] > 0.6
+
+
+def test_a_test_split_too_small_for_the_limit_is_refused_before_training(tmp_path):
+    """600 rows (~120 test rows, like scikit-learn's breast cancer data): the template's
+    2.5 pp limit cannot be decided on them, and the run says so before anything trains,
+    with the limit that can; the row floors of the data gate scale with the classes."""
+    project = make_project(tmp_path)
+    write_example_csv(project.path / "data/01_raw/example.csv", rows=600)
+    done = project.run(*RECIPE, "--params", TINY)
+    message = assert_failed_cleanly(project, done, 2, "is finer than the test split can resolve",
+                                    "or a limit of at least", {})
+    assert "max_accuracy_drop_pp <= 2.5 pp" in message and "data.test_fraction" in message
+    assert not (project.path / "data/template_custom/06_models/baseline.pt").exists()
+    limit = message.split("or a limit of at least ")[1].split(" pp")[0]
+    done = project.run(*RECIPE, "--to-nodes", "train_baseline", "--params",
+                       f"{TINY},gates.max_accuracy_drop_pp={limit}")
+    assert done.returncode == 0, done.stderr[-3000:]

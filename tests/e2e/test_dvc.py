@@ -22,6 +22,7 @@ STAGES = ["ingest", "validate_data", "train", "prune", "finetune", "distill", "q
 # tiny, and loose enough that a 1-epoch model passes its gate on any machine (conftest.py)
 TINY = {"parameters_train.yml": {"train": {"epochs": 1}},
         "parameters_finetune.yml": {"finetune": {"epochs": 1}},
+        "parameters_prune.yml": {"prune": {"accuracy_budget": False}},
         "parameters_distill.yml": {"distill": {"training": {"epochs": 1}}},
         "parameters_quantize.yml": {"quantize": {"timing_repeats": 200}},
         "parameters_validate.yml": {"validate": {"latency_repeats": 200, "report_repeats": 50},

@@ -9,11 +9,11 @@ from prunegate.data.splits import data_sha256, split_record, unseen_by
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.gates import GateConfig
 
-# 2 pp: the ~200 test samples a differently salted champion never saw resolve ~1.6 pp
+# 4 pp: the ~200 test samples a differently salted champion never saw resolve ~3.3 pp
 GATE = GateConfig(min_accuracy=None, max_accuracy_drop_pp=None, max_latency_ratio=None,
                   max_size_ratio=None,
                   checks={"no_worse_than_champion": {"metric": "accuracy", "comparator": "<=",
-                                                     "threshold": 2.0,
+                                                     "threshold": 4.0,
                                                      "basis": "relative_to_champion"}})
 
 
@@ -63,7 +63,7 @@ def test_an_unknown_split_or_too_few_unseen_samples_skip_the_check_and_say_why(s
     assert unknown["reason"] == "the champion is not comparable: its split is not recorded"
     few = unseen[0] & (np.cumsum(unseen[0]) <= 20)                    # 20 unseen samples
     check = gate((few, "20 of them"))["checks"][0]
-    assert check["decision"] == "skipped" and "coarser than the limit 2 pp" in check["reason"]
+    assert check["decision"] == "skipped" and "coarser than the limit 4 pp" in check["reason"]
     # the same split as the champion's own: all of it is fair game
     same = unseen_by(test, {"test_sha256": data_sha256(test)})
     assert same[0].all() and same[1] == "validated on this same test split"

@@ -1,5 +1,7 @@
 import pytest
 
+from prunegate.compression.budget import prune_checkpoint
+from prunegate.compression.prune import PruneConfig
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
 from prunegate.pipelines.prune import create_pipeline
@@ -7,19 +9,22 @@ from prunegate.pipelines.prune.nodes import prune_model
 
 from .conftest import run_pipeline
 
+NODE_DEFAULTS = {"params:validate": {}, "params:targets": None, "params:finetune": {},
+                 "params:quantize": {}, "params:gates": {}}
 
-def test_prune_node_leaves_the_baseline_untouched(baseline, splits):
-    pruned, report = prune_model(baseline, splits[0], splits[1],
-                                 {"granularity": "neurons", "sparsity": 0.5})
+
+def test_pruning_leaves_the_baseline_untouched(baseline, splits):
+    pruned, report = prune_checkpoint(baseline, splits[0], splits[1],
+                                      PruneConfig(granularity="neurons", sparsity=0.5))
     assert baseline.model.features[1].weight.shape == (300, 784)
     assert pruned.model.features[1].weight.shape == (150, 784)
     assert report["layers"]["features.1"]["after"]["shape"] == [150, 784]
 
 
-def test_prune_node_drops_blocks_measured_on_the_validation_split(splits):
+def test_layer_dropping_is_measured_on_the_validation_split(splits):
     model = build_model("resnet_mini", channels=4, widths=[4, 4, 4])
-    pruned, report = prune_model(Checkpoint(model), splits[0], splits[1], {
-        "granularity": "layers", "criterion": "accuracy", "scope": "global", "sparsity": 0.67})
+    pruned, report = prune_checkpoint(Checkpoint(model), splits[0], splits[1], PruneConfig(
+        granularity="layers", criterion="accuracy", scope="global", sparsity=0.67))
     assert len(pruned.model.blocks) == 1 and len(model.blocks) == 3
     assert len(report["blocks"]["dropped"]) == 2
     gone = {n for n, v in report["layers"].items() if v["after"]["params"] == 0}
@@ -30,14 +35,14 @@ def test_prune_node_drops_blocks_measured_on_the_validation_split(splits):
 
 def test_prune_node_rejects_bad_sparsity(baseline, splits):
     with pytest.raises(ConfigError, match="prune.sparsity"):
-        prune_model(baseline, splits[0], splits[1], {"sparsity": 1.0})
+        prune_model(baseline, splits[0], splits[1], splits[2], {"sparsity": 1.0}, {}, None, {},
+                    {}, {})
 
 
 def test_prune_pipeline_unstructured_reaches_the_sparsity(baseline, splits):
     out = run_pipeline(create_pipeline(), {
-        "baseline_model": baseline, "train": splits[0], "val": splits[1],
-        "params:prune": {"granularity": "weights", "sparsity": 0.9}, "params:validate": {},
-        "params:targets": None})
+        "baseline_model": baseline, "train": splits[0], "val": splits[1], "test": splits[2],
+        "params:prune": {"granularity": "weights", "sparsity": 0.9}, **NODE_DEFAULTS})
     layers = out["prune_report"]["layers"]
     zeros = sum(v["after"]["sparsity"] * v["after"]["params"] for k, v in layers.items()
                 if k != "classifier")

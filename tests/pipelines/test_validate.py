@@ -16,13 +16,13 @@ OFF = {"k": 0}
 
 def test_node_rejects_a_wrongly_typed_threshold_before_measuring(baseline, pruned, splits):
     with pytest.raises(ConfigError, match="gates.max_size_ratio"):
-        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None,
+        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None, None,
                                 splits[2], OFF, FAST, TARGETS, {"max_size_ratio": "small"})
 
 
 def test_node_rejects_an_unknown_target_with_the_known_ones(baseline, pruned, splits):
     with pytest.raises(ConfigError, match="unknown validate.target 'gpu'.*Choose one of: t"):
-        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None,
+        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None, None,
                                 splits[2], OFF, {**FAST, "target": "gpu"}, TARGETS, {})
 
 QUANTIZE_REPORT = {"measured": True, "chosen": "fp32", "rule": "the smallest within the noise",
@@ -34,6 +34,7 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
     inputs = {"baseline_onnx": onnx_model, "baseline_model": baseline, "pruned_model": pruned,
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
+              "champion_split": None,
               "test": splits[2], "train": splits[0], "params:validate": FAST,
               "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
               "params:distill": {"training": TINY_TRAIN},
@@ -95,6 +96,7 @@ def test_kfold_stability_repeats_finetune_and_distill_per_fold_and_can_be_gated(
     inputs = {"baseline_onnx": onnx_model, "baseline_model": baseline, "pruned_model": pruned,
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
+              "champion_split": None,
               "test": splits[2], "train": splits[0], "params:validate": {**FAST, "kfold": 3},
               "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
               "params:distill": {"training": TINY_TRAIN},

@@ -82,10 +82,12 @@ def assert_failed_cleanly(project: Project, result: subprocess.CompletedProcess,
     stderr = result.stderr
     assert result.returncode == code, f"exit {result.returncode}, wanted {code}:\n{stderr[-3000:]}"
     assert "Traceback" not in stderr + result.stdout, stderr[-3000:]
-    # ours: "error: " or "FAIL: "; click's own usage errors (a missing --config file): "Error: "
-    start = max(stderr.rfind(f"\n{label}: ") for label in ("error", "FAIL", "Error"))
+    # ours: "error: ", "FAIL: " or "UNDECIDED: "; click's own usage errors (a missing --config
+    # file): "Error: "
+    labels = ("error", "FAIL", "UNDECIDED", "Error")
+    start = max(stderr.rfind(f"\n{label}: ") for label in labels)
     message = stderr[start + 1:] if start >= 0 else stderr.strip().splitlines()[-1]
-    assert message.startswith(("error: ", "FAIL: ", "Error: ")), stderr[-2000:]
+    assert message.startswith(tuple(f"{label}: " for label in labels)), stderr[-2000:]
     assert problem in message, f"{problem!r} not in {message!r}"
     assert fix in message, f"{fix!r} not in {message!r}"
     assert_registry_safe(project, before or {})

@@ -56,6 +56,12 @@ class PruneConfig:
     # keep every neuron. This is how a latency budget's recorded allocation is replayed without
     # timing anything (prune_report.json's "pin"), or a hand-made allocation is given.
     layer_ratios: dict[str, float] | None = None
+    # one-shot to a sparsity: back off (by backoff_step, down to backoff_floor) until the
+    # fine-tuned model's validation drop fits the gate's max_accuracy_drop_pp minus the test
+    # split's margin, keeping the most compressed sparsity that does (budget.py)
+    accuracy_budget: bool = False
+    backoff_step: float = 0.1
+    backoff_floor: float = 0.3
     importance_batches: int = 4  # data-driven criteria (taylor, obd, snip) read these batches
     importance_batch_size: int = 64
     seed: int = 0
@@ -100,6 +106,24 @@ class PruneConfig:
             self._check_ranked()
         self._check_schedule()
         self._check_layers()
+        self._check_budget()
+
+    def _check_budget(self) -> None:
+        if not isinstance(self.accuracy_budget, bool):
+            raise ConfigError("prune.accuracy_budget must be true or false.")
+        number(self.backoff_step, "prune.backoff_step", 0.01, 0.5)
+        number(self.backoff_floor, "prune.backoff_floor", 0.0, 1.0, include_high=False)
+        if not self.accuracy_budget:
+            return
+        if (self.schedule != "one_shot" or self.selection != "ranked" or self.sparsity is None
+                or self.layer_ratios is not None or self.granularity == "layers"):
+            raise ConfigError("prune.accuracy_budget backs off a one-shot sparsity: it needs "
+                              "schedule 'one_shot', selection 'ranked' and a prune.sparsity "
+                              "(not layer_ratios, latency_budget_ms or granularity 'layers'). "
+                              "Iterative and gradual schedules are not backed off yet.")
+        if self.backoff_floor > self.sparsity:
+            raise ConfigError(f"prune.backoff_floor {self.backoff_floor} is above prune.sparsity "
+                              f"{self.sparsity}: nothing to back off to.")
 
     def _check_layers(self) -> None:
         if self.granularity != "layers":

@@ -12,7 +12,9 @@ The suite itself is config (``validate_data.expectations``): GX expectation clas
 arguments, so a user adapts it to their data without code. Arguments may name the declared
 schema instead of repeating it, so one suite fits any data set: ``@n_features`` (values per
 sample of the declared shape), ``@labels`` (the class ids 0..K-1), and ``@class_share_min`` /
-``@class_share_max`` (half and one and a half times a balanced class's share, 1/K).
+``@class_share_max`` (half and one and a half times a balanced class's share, 1/K), and
+``@min_rows`` (10 samples per class: enough for every class to show up; whether the test split is
+big enough for the gate's limits is decided by the gate's own resolution check, resolution.py).
 """
 
 import hashlib
@@ -32,14 +34,14 @@ from prunegate.errors import ConfigError, DataError
 log = logging.getLogger(__name__)
 
 COLUMNS = ("label", "n_features", "x_min", "x_max", "nonfinite", "class_share", "in_splits")
-PLACEHOLDERS = ("@n_features", "@labels", "@class_share_min", "@class_share_max")
+PLACEHOLDERS = ("@n_features", "@labels", "@class_share_min", "@class_share_max", "@min_rows")
 
 
 def declared(shape: tuple[int, ...], classes: int) -> dict[str, Any]:
     """The placeholders' values for data of this sample shape and number of classes."""
     return {"@n_features": [int(np.prod(shape))], "@labels": list(range(classes)),
             "@class_share_min": round(0.5 / classes, 6),
-            "@class_share_max": round(1.5 / classes, 6)}
+            "@class_share_max": round(1.5 / classes, 6), "@min_rows": 10 * classes}
 
 
 def _resolve(value: Any, schema: dict[str, Any], where: str) -> Any:

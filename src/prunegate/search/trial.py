@@ -55,7 +55,9 @@ def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
     from prunegate.params import check_params
     from prunegate.pipelines.distill.nodes import distill_model
     from prunegate.pipelines.finetune.nodes import finetune_model
-    from prunegate.pipelines.prune.nodes import prune_model
+    from prunegate.compression.budget import prune_checkpoint
+    from prunegate.compression.prune import PruneConfig
+    from prunegate.config import from_dict
     from prunegate.pipelines.quantize.nodes import export_model, quantize_model
     from prunegate.training import accuracy
 
@@ -68,8 +70,9 @@ def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
     except ConfigError as error:
         return {**out, "state": "invalid", "reason": str(error), "ended": time.time()}
     train, val = inputs.train, inputs.val
-    pruned, _ = prune_model(inputs.baseline, train, val, p["prune"], p.get("validate"),
-                            p.get("targets"))
+    # a trial's sparsity is the point the search samples: no accuracy-budget back-off inside it
+    prune = replace(from_dict(PruneConfig, p["prune"], "prune"), accuracy_budget=False)
+    pruned, _ = prune_checkpoint(inputs.baseline, train, val, prune, job.target)
     finetuned, _ = finetune_model(pruned, train, val, p["finetune"], p["prune"], p["quantize"])
     tuned = accuracy(finetuned.model, val)
     out["finetuned_val_accuracy"] = tuned
