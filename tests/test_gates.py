@@ -1,4 +1,3 @@
-import math
 
 import numpy as np
 import pytest
@@ -7,12 +6,10 @@ from prunegate import resolution
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
 from prunegate.gates import (
-    CheckSpec,
     Evidence,
     GateConfig,
     evaluate_gate,
     failure_line,
-    gate_config,
     raise_unless_passed,
 )
 

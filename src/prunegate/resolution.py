@@ -95,5 +95,6 @@ def require_resolvable(gate, n_test: int, test_fraction: float | None = None) ->
     return rows
 
 
-__all__ = ["accuracy_budget_pp", "accuracy_resolution_pp", "drop_limits", "drop_margin_pp", "drop_resolution_pp",
-           "require_resolvable", "samples_for_margin", "samples_needed", "z"]
+__all__ = ["accuracy_budget_pp", "accuracy_resolution_pp", "drop_limits", "drop_margin_pp",
+           "drop_resolution_pp", "require_resolvable", "samples_for_margin", "samples_needed",
+           "z"]

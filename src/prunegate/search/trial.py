@@ -52,12 +52,12 @@ def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
 
     Returns ``state`` complete, pruned (stopped early) or invalid (a combination no stage
     accepts), where it ran, its figures and, when complete, the deployable ONNX bytes."""
-    from prunegate.params import check_params
-    from prunegate.pipelines.distill.nodes import distill_model
-    from prunegate.pipelines.finetune.nodes import finetune_model
     from prunegate.compression.budget import prune_checkpoint
     from prunegate.compression.prune import PruneConfig
     from prunegate.config import from_dict
+    from prunegate.params import check_params
+    from prunegate.pipelines.distill.nodes import distill_model
+    from prunegate.pipelines.finetune.nodes import finetune_model
     from prunegate.pipelines.quantize.nodes import export_model, quantize_model
     from prunegate.training import accuracy
 
