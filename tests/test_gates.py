@@ -1,3 +1,4 @@
+import math
 
 import numpy as np
 import pytest
@@ -6,10 +7,12 @@ from prunegate import resolution
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
 from prunegate.gates import (
+    CheckSpec,
     Evidence,
     GateConfig,
     evaluate_gate,
     failure_line,
+    gate_config,
     raise_unless_passed,
 )
 
@@ -123,3 +126,70 @@ def test_a_drop_limit_finer_than_the_test_split_resolves_is_refused_with_the_fix
     assert "data.test_fraction 0.61 or more (>= 347 test samples)" in message
     assert "or a limit of at least 4.4 pp" in message
     assert resolution.samples_needed(2.5, 0.02, 0.95) == 347
+
+
+def test_latency_ratio_decides_on_paired_rounds():
+    slow = evidence(p95=0.0625, base=BASE)            # 25% slower
+    check = by_name(evaluate_gate(slow, BASE, None, GateConfig()))["max_latency_ratio"]
+    assert check["decision"] == "fail" and check["interval"][0] > 1.0
+
+
+def test_champion_checks_are_skipped_on_a_first_run_and_applied_after():
+    config = GateConfig(checks=[{"metric": "accuracy", "comparator": "<=", "threshold": 0.5,
+                                 "basis": "relative_to_champion"}])
+    cand = evidence(p95=0.030, size=80, flips=2, base=BASE)
+    first = evaluate_gate(cand, BASE, None, config)
+    check = by_name(first)["relative_to_champion.accuracy"]
+    assert first["passed"] and check["decision"] == "skipped" and "no champion" in check["note"]
+    assert "1 skipped (no champion yet)" in failure_line(first)
+    better_champion = evidence(accuracy=0.99, p95=0.030, size=80)
+    after = evaluate_gate(cand, BASE, better_champion, config)
+    assert not after["passed"]
+    assert by_name(after)["relative_to_champion.accuracy"]["value"] == pytest.approx(4.0, abs=0.3)
+
+
+def test_general_form_covers_f1_floor_and_absolute_latency():
+    config = GateConfig(checks=[{"metric": "f1_macro", "comparator": ">=", "threshold": 0.97,
+                                 "basis": "absolute", "name": "f1_floor"}],
+                        max_latency_p95_ms=0.001)
+    verdict = evaluate_gate(evidence(p95=0.030, size=80, flips=2, base=BASE), BASE, None, config)
+    failed = {c["name"] for c in verdict["checks"] if not c["passed"]}
+    assert failed == {"f1_floor", "max_latency_p95_ms"}
+    line = failure_line(verdict)
+    assert "f1_floor: f1_macro = 0.9" in line and "needs >= 0.97" in line
+
+
+def test_null_threshold_turns_a_check_off():
+    verdict = evaluate_gate(evidence(size=900, flips=1, base=BASE), BASE, None,
+                            GateConfig(max_size_ratio=None, max_latency_ratio=None))
+    assert "max_size_ratio" not in by_name(verdict)
+
+
+def test_bad_config_and_nan_metric_are_clear_errors():
+    with pytest.raises(ConfigError, match="gates.min_accuracy"):
+        gate_config({"min_accuracy": "high"})
+    with pytest.raises(ConfigError, match="did you mean 'max_size_ratio'"):
+        gate_config({"max_size_ration": 0.1})
+    with pytest.raises(ConfigError, match="unknown gates check basis 'relative_to_boss'"):
+        gate_config({"checks": [{"metric": "accuracy", "comparator": ">=", "threshold": 0.9,
+                                 "basis": "relative_to_boss"}]})
+    with pytest.raises(ConfigError, match="gates check metric"):
+        CheckSpec("speed", "<=", 1.0)
+    broken = Evidence({**BASE.metrics, "accuracy": math.nan})
+    with pytest.raises(ConfigError, match="cannot be evaluated"):
+        evaluate_gate(broken, Evidence(BASE.metrics), None, GateConfig())
+
+
+def test_checks_by_name_can_be_overridden_one_threshold_at_a_time_or_switched_off():
+    floor = {"metric": "min_class_recall", "comparator": ">=", "threshold": 0.8}
+    config = gate_config({"checks": {"recall_floor": floor, "gone": None}})
+    assert [(s.name, s.threshold) for s in config.specs()
+            if s.name == "recall_floor"] == [("recall_floor", 0.8)]
+    assert "gone" not in {s.name for s in config.specs()}
+    # what kedro makes of --params gates.checks.recall_floor.threshold=0.5 over the recipe
+    merged = gate_config({"checks": {"recall_floor": {**floor, "threshold": 0.5}}})
+    assert {s.name: s.threshold for s in merged.specs()}["recall_floor"] == 0.5
+    with pytest.raises(ConfigError, match="a check's name is its key"):
+        gate_config({"checks": {"a": {**floor, "name": "b"}}})
+    with pytest.raises(ConfigError, match="or null to switch it off"):
+        gate_config({"checks": {"a": 0.8}})
