@@ -74,24 +74,25 @@ def drop_limits(gate) -> list[tuple[str, float]]:
 
 def require_resolvable(gate, n_test: int, test_fraction: float | None = None) -> list[dict]:
     """Each accuracy-drop check's resolution on ``n_test`` samples, from the expected
-    disagreement; a limit finer than its resolution is a ConfigError naming the fix."""
+    disagreement; limits finer than their resolution are one ConfigError naming the fix."""
     d, c = gate.expected_disagreement, gate.confidence
-    rows = []
-    for name, limit in drop_limits(gate):
-        resolution = drop_resolution_pp(n_test, d, c)
-        rows.append({"check": name, "limit_pp": limit, "resolution_pp": resolution,
-                     "test_samples": n_test})
-        if limit < resolution:
-            need = samples_needed(limit, d, c)
-            grow = (f"data.test_fraction {min(0.9, test_fraction * need / n_test):.2f} or more "
-                    if test_fraction else "") + f"(>= {need:,} test samples)"
-            raise ConfigError(
-                f"gate check {name} <= {limit:g} pp is finer than the test split can resolve: "
-                f"with {n_test:,} test samples and an expected {d:.0%} disagreement between "
-                f"the models, it resolves {resolution:.2f} pp at {c:.0%}, so even a candidate "
-                f"as accurate as its reference would pass less than {c:.0%} of the time. Use "
-                f"a larger test split, {grow}, or a limit of at least "
-                f"{math.ceil(resolution * 10) / 10:g} pp (gates.expected_disagreement sets d).")
+    resolution = drop_resolution_pp(n_test, d, c)
+    rows = [{"check": name, "limit_pp": limit, "resolution_pp": resolution,
+             "test_samples": n_test} for name, limit in drop_limits(gate)]
+    too_fine = [row for row in rows if row["limit_pp"] < resolution]
+    if too_fine:
+        finest = min(row["limit_pp"] for row in too_fine)
+        need = samples_needed(finest, d, c)
+        grow = (f"data.test_fraction {min(0.9, test_fraction * need / n_test):.2f} or more "
+                if test_fraction else "") + f"(>= {need:,} test samples)"
+        checks = " and ".join(f"{r['check']} <= {r['limit_pp']:g} pp" for r in too_fine)
+        raise ConfigError(
+            f"gate check {checks} {'is' if len(too_fine) == 1 else 'are'} finer than the test "
+            f"split can resolve: with {n_test:,} test samples and an expected {d:.0%} "
+            f"disagreement between the models, it resolves {resolution:.2f} pp at {c:.0%}, so "
+            f"even a candidate as accurate as its reference would pass less than {c:.0%} of "
+            f"the time. Use a larger test split, {grow}, or a limit of at least "
+            f"{math.ceil(resolution * 10) / 10:g} pp (gates.expected_disagreement sets d).")
     return rows
 
 

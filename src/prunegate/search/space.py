@@ -125,8 +125,10 @@ def sample(trial: Any, dims: list[Dimension]) -> dict[str, Any]:
 
 
 def apply(params: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of the recipe's parameters with the chosen values set."""
+    """A deep copy of the recipe's parameters with the chosen values set. A trial prunes to the
+    sparsity it samples: the recipe's accuracy-budget back-off is off in every trial."""
     merged = copy.deepcopy(params)
+    merged["prune"] = {**(merged.get("prune") or {}), "accuracy_budget": False}
     for path, value in chosen.items():
         *parents, last = path.split(".")
         node = merged

@@ -70,9 +70,8 @@ def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
     except ConfigError as error:
         return {**out, "state": "invalid", "reason": str(error), "ended": time.time()}
     train, val = inputs.train, inputs.val
-    # a trial's sparsity is the point the search samples: no accuracy-budget back-off inside it
-    prune = replace(from_dict(PruneConfig, p["prune"], "prune"), accuracy_budget=False)
-    pruned, _ = prune_checkpoint(inputs.baseline, train, val, prune, job.target)
+    pruned, _ = prune_checkpoint(inputs.baseline, train, val,
+                                 from_dict(PruneConfig, p["prune"], "prune"), job.target)
     finetuned, _ = finetune_model(pruned, train, val, p["finetune"], p["prune"], p["quantize"])
     tuned = accuracy(finetuned.model, val)
     out["finetuned_val_accuracy"] = tuned
