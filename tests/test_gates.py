@@ -115,6 +115,8 @@ def test_the_fail_line_labels_drops_in_pp_and_ratios_as_ratios():
 def test_a_drop_limit_finer_than_the_test_split_resolves_is_refused_with_the_fix():
     gate = GateConfig(max_accuracy_drop_pp=2.5, expected_disagreement=0.02)
     rows = resolution.require_resolvable(gate, 1000, 0.2)
+    with pytest.raises(ConfigError, match=r"data.test_fraction 0.29 \(>= 1,444 test samples\)"):
+        resolution.require_resolvable(GateConfig(max_accuracy_drop_pp=1.2), 1000, 0.2)
     # 2 z SE: a candidate as accurate as dense passes 95% of the time at a 1.47 pp limit
     assert rows[0]["resolution_pp"] == pytest.approx(1.47, abs=0.01)
     # scikit-learn's breast cancer, 114 test rows: 2.5 pp cannot be decided reliably
@@ -123,7 +125,7 @@ def test_a_drop_limit_finer_than_the_test_split_resolves_is_refused_with_the_fix
     message = str(raised.value)
     assert "max_accuracy_drop_pp <= 2.5 pp is finer than the test split can resolve" in message
     assert "114 test samples" in message and "it resolves 4.36 pp at 95%" in message
-    assert "data.test_fraction 0.61 or more (>= 347 test samples)" in message
+    assert "more data (>= 347 test samples)" in message        # 0.61 of the data: too much
     assert "or a limit of at least 4.4 pp" in message
     assert resolution.samples_needed(2.5, 0.02, 0.95) == 347
 

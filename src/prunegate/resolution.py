@@ -83,8 +83,10 @@ def require_resolvable(gate, n_test: int, test_fraction: float | None = None) ->
     if too_fine:
         finest = min(row["limit_pp"] for row in too_fine)
         need = samples_needed(finest, d, c)
-        grow = (f"data.test_fraction {min(0.9, test_fraction * need / n_test):.2f} or more "
-                if test_fraction else "") + f"(>= {need:,} test samples)"
+        fraction = test_fraction * need / n_test if test_fraction else None
+        grow = (f"data.test_fraction {fraction:.2f} (>= {need:,} test samples)"
+                if fraction and fraction <= 0.5 else
+                f"more data (>= {need:,} test samples)")
         checks = " and ".join(f"{r['check']} <= {r['limit_pp']:g} pp" for r in too_fine)
         raise ConfigError(
             f"gate check {checks} {'is' if len(too_fine) == 1 else 'are'} finer than the test "
