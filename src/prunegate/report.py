@@ -101,7 +101,7 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
         interval = (f"[{c['interval'][0]:.4g}, {c['interval'][1]:.4g}]"
                     if c["interval"] and c["interval"][0] != c["interval"][1] else "exact")
         res = c.get("resolution")
-        resolution = "—" if res is None else "exact" if res == 0 else f"±{res:.3g}{unit(c)}"
+        resolution = "—" if res is None else "exact" if res == 0 else f"{res:.3g}{unit(c)}"
         if c["value"] is None:
             interval = "—"
         note = f" — {c['note']}" if c["note"] else ""
