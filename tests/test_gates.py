@@ -115,7 +115,7 @@ def test_the_fail_line_labels_drops_in_pp_and_ratios_as_ratios():
 def test_a_drop_limit_finer_than_the_test_split_resolves_is_refused_with_the_fix():
     gate = GateConfig(max_accuracy_drop_pp=2.5, expected_disagreement=0.02)
     rows = resolution.require_resolvable(gate, 1000, 0.2)
-    with pytest.raises(ConfigError, match=r"data.test_fraction 0.30 \(>= 1,504 test samples\)"):
+    with pytest.raises(ConfigError, match=r"data.test_fraction 0.31 \(>= 1,504 test samples\)"):
         resolution.require_resolvable(GateConfig(max_accuracy_drop_pp=1.2), 1000, 0.2)
     # 2 z SE: a candidate as accurate as dense passes 95% of the time at a 1.47 pp limit
     assert rows[0]["resolution_pp"] == pytest.approx(1.47, abs=0.01)

@@ -84,7 +84,8 @@ def require_resolvable(gate, n_test: int, test_fraction: float | None = None) ->
         finest = min(row["limit_pp"] for row in too_fine)
         need = samples_needed(finest, d, c)
         fraction = test_fraction * need / n_test if test_fraction else None
-        grow = (f"data.test_fraction {fraction:.2f} (>= {need:,} test samples)"
+        grow = (f"data.test_fraction {math.ceil(fraction * 100) / 100:g} (>= {need:,} test "
+                "samples)"
                 if fraction and fraction <= 0.5 else
                 f"more data (>= {need:,} test samples)")
         checks = " and ".join(f"{r['check']} <= {r['limit_pp']:g} pp" for r in too_fine)

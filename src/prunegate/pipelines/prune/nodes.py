@@ -28,8 +28,8 @@ def prune_model(baseline: Checkpoint, train: dict[str, np.ndarray], val: dict[st
                            from_dict(ValidateConfig, validate, "validate").target)
     if not config.accuracy_budget:
         return prune_checkpoint(baseline, train, val, config, target)
-    quant = from_dict(QuantizeConfig, quantize, "quantize")
+    quant, gate = from_dict(QuantizeConfig, quantize, "quantize"), gate_config(gates)
     return prune_within_budget(
         baseline, train, val, config, from_dict(TrainConfig, finetune, "finetune"),
-        accuracy_budget_pp(gate_config(gates), len(test["y"])), quant.mode, quant.per_channel,
-        target)
+        accuracy_budget_pp(gate, len(test["y"])), gate.confidence, quant.mode,
+        quant.per_channel, target)
