@@ -12,15 +12,14 @@ CONF = Path(__file__).parents[1] / "conf"
 
 
 def load_env(env: str) -> dict:
-    params: dict = {}
-    for layer in ("base", env):
-        for path in sorted((CONF / layer).glob("parameters*.yml")):
-            for key, value in (yaml.safe_load(path.read_text()) or {}).items():
-                if isinstance(value, dict) and isinstance(params.get(key), dict):
-                    params[key] = {**params[key], **value}
-                else:
-                    params[key] = value
-    return params
+    """A recipe's parameters merged exactly as `kedro run --config` merges them (soft: a
+    recipe's keys merge into conf/base's at every depth)."""
+    from kedro.config import OmegaConfigLoader
+
+    from prunegate.settings import CONFIG_LOADER_ARGS
+
+    return dict(OmegaConfigLoader(str(CONF), **{**CONFIG_LOADER_ARGS,
+                                                "default_run_env": env})["parameters"])
 
 
 RECIPES = sorted(p.stem for p in (CONF.parent / "pipelines").glob("*.yml"))
