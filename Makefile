@@ -63,7 +63,7 @@ $(VENV)/.peers: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,peers]"
 	@touch $@
 
-bench: $(VENV)/.peers  ## prunegate vs peers, 3 seeds (~15 min); QUICK=1 for a 1-min smoke run
+bench: $(VENV)/.peers  ## prunegate vs peers, seeds 0-4 (~25 min); QUICK=1 for a 1-min smoke run
 	$(VENV)/bin/prunegate bench $(if $(QUICK),--quick --out $(or $(OUT),benchmarks/results/quick),$(if $(OUT),--out $(OUT)))
 
 recipes-check: $(STAMP)  ## every recipe's gate pass rate at seeds 0-4 (~2 h) [RECIPES="a b"] [CHECK_SEEDS=0,1]

@@ -159,7 +159,7 @@ def example_data(kind: str, path: str) -> None:
 @clean_errors
 def bench(quick: bool, out: str) -> None:
     """prunegate's recipes against the peers (torch.nn.utils.prune, Torch-Pruning, NNCF when
-    installed: pip install -e .[peers]) on LeNet-300-100 and LeNet-5, 3 seeds, from the same
+    installed: pip install -e .[peers]) on LeNet-300-100 and LeNet-5, 5 seeds (0-4), from the same
     dense weights with the same fine-tuning budget; every artifact timed interleaved in one run.
 
     Writes <out>/<date>.json, latest.json, latest.md (the table and the targets) and

@@ -38,7 +38,7 @@ def test_summary_takes_speedups_per_seed_then_averages():
     assert ours["speedup_vs_torch_eager"] == pytest.approx(3 * 3.75)
     assert summary[DENSE_ONNX]["speedup_vs_onnx_fp32"] == pytest.approx(1.0)
     assert ours["accuracy_mean"] == pytest.approx(0.93) and ours["accuracy_std"] == 0.0
-    assert "gate failed on 1 of 2 seeds" in ours["note"]
+    assert "gate did not pass on 1 of 2 seeds" in ours["note"]
     for key in ("model", "method", "accuracy_mean", "accuracy_std", "size_ratio",
                 "size_compressed_ratio", "speedup_vs_onnx_fp32", "speedup_vs_torch_eager",
                 "p50_ms", "p95_ms"):

@@ -45,8 +45,9 @@ def run_recipe(project: Path, recipe: str,
     log.info("bench: %s", " ".join(command))
     done = subprocess.run(command, cwd=project, capture_output=True, text=True)
     folder = project / _data_folder(project, recipe)
-    # exit 1 with an artifact is a failed gate: that recipe is still measured, and says so
-    if done.returncode not in (0, 1) or not (folder / "06_models" / "model.int8.onnx").exists():
+    # exit 1 (failed) or 3 (undecided) with an artifact: that recipe is still measured, and its
+    # row says the gate did not pass
+    if done.returncode not in (0, 1, 3) or not (folder / "06_models" / "model.int8.onnx").exists():
         tail = "\n".join(done.stderr.strip().splitlines()[-8:])
         raise ConfigError(f"recipe {recipe} could not run (exit {done.returncode}):\n{tail}")
     return folder, compression_seconds(done.stderr), done.returncode == 0

@@ -41,8 +41,8 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                  "accuracy_std": float(np.std(acc, ddof=1)) if len(acc) > 1 else 0.0,
                  "note": next((r["note"] for r in group if r.get("note")), "")}
         failed = sum(r.get("gate_passed") is False for r in group)
-        if failed:   # a recipe whose own gate failed is still measured, and says so
-            entry["note"] = f"its gate failed on {failed} of {len(group)} seeds"
+        if failed:   # a recipe whose own gate did not pass is still measured, and says so
+            entry["note"] = f"its gate did not pass on {failed} of {len(group)} seeds"
         for key in (*MEANS, *(f"speedup_vs_{k}_b{s}" for k in ("onnx_fp32", "torch_eager")
                                for s in (1, 32))):
             values = [r[key] for r in group if r.get(key) is not None

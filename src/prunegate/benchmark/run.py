@@ -53,7 +53,7 @@ MODELS = {  # model -> (reference recipe: its baseline and MACs are the peers' s
 
 @dataclass
 class BenchConfig:
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     models: dict[str, tuple[str, list[str]]] = field(default_factory=lambda: dict(MODELS))
     # the default recipes' budget: 10 fine-tune + 10 distillation epochs
     tuning_epochs: int = 20
