@@ -27,3 +27,23 @@ def test_a_list_over_a_mapping_in_the_config_layers_is_a_config_error():
     ours = find_prunegate_error(raised.value)
     assert isinstance(ours, ConfigError) and ours.exit_code == 2
     assert "Write gates.checks as a mapping of check names" in str(ours)
+
+
+def test_an_undecided_gate_is_its_own_exit_code_and_line():
+    import click
+    from click.testing import CliRunner
+
+    from prunegate.cli import clean_errors
+    from prunegate.errors import GateFailed, GateUndecided
+
+    for error, code, label in ((GateUndecided("max_accuracy_drop_pp: ..."), 3, "UNDECIDED"),
+                               (GateFailed("max_size_ratio: ..."), 1, "FAIL"),
+                               (ConfigError("bad"), 2, "error")):
+        @click.command()
+        @clean_errors
+        def command(error=error):
+            raise error
+
+        result = CliRunner().invoke(command, [])
+        assert result.exit_code == code
+        assert result.output.strip().splitlines()[-1].startswith(f"{label}: ")
