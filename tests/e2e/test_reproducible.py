@@ -2,7 +2,8 @@
 
 Two tiny default-recipe runs in two fresh project copies must give the same SHA-256 for every
 model file and the same figures in every stage, latency aside (a measurement). The one choice a
-timing makes (the int8 variant) is recorded, and pinning it rebuilds the same bytes."""
+timing makes (the int8 variant, when a recipe leaves it to `auto`) is recorded, and pinning it
+rebuilds the same bytes."""
 
 import hashlib
 import json
@@ -62,7 +63,12 @@ def test_two_fresh_copies_give_the_same_deployable_and_the_same_figures(two_runs
 
 
 def test_the_measured_choice_is_reported_tagged_and_replays_to_the_same_bytes(two_runs):
+    """The shipped recipes pin the int8 variant; with `auto` it is measured, and the run's
+    report, gate.md and MLflow tags name the pin that rebuilds the same bytes without timing."""
     project = two_runs[0]
+    measured = project.run(*RECIPE, "--from-nodes", "quantize_model", "--params",
+                           f"{TINY},{LOOSE},quantize.op_types=auto")
+    assert measured.returncode == 0, measured.stderr[-3000:]
     models, _, report = outputs(project)
     pin = report["pin"]["quantize.op_types"]
     assert report["measured"] and report["chosen"] == ("fp32" if not pin else
@@ -70,9 +76,10 @@ def test_the_measured_choice_is_reported_tagged_and_replays_to_the_same_bytes(tw
     gate_md = (project.path / "data/08_reporting/gate.md").read_text()
     assert "Measured choices" in gate_md and f"quantize.op_types=[{','.join(pin)}]" in gate_md
     client = project.client()
-    parent = next(r for r in client.search_runs(
-        [client.get_experiment_by_name("prunegate").experiment_id])
-        if "mlflow.parentRunId" not in r.data.tags)
+    latest = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id],
+                                "tags.`choice.quantize.op_types` != ''",
+                                order_by=["attributes.start_time DESC"])
+    parent = next(r for r in latest if "mlflow.parentRunId" not in r.data.tags)
     assert json.loads(parent.data.tags["choice.quantize.op_types"]) == pin
     # the pin in place of the timing: quantize and validate again, the same deployable
     again = project.run(*RECIPE, "--from-nodes", "quantize_model", "--params",
