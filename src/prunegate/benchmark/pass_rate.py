@@ -57,16 +57,34 @@ def run_once(root: Path, recipe: str, seed: int) -> dict[str, Any]:
         done = subprocess.run([str(kedro), "run", "--config", f"pipelines/{recipe}.yml",
                                "--params", params], cwd=project, env=env, capture_output=True,
                               text=True)
-        gate = project / _data_folder(project, recipe) / "08_reporting" / "gate.json"
-        verdict = json.loads(gate.read_text()) if gate.is_file() else None
+        reports = project / _data_folder(project, recipe) / "08_reporting"
+        verdict = _json(reports / "gate.json")
+        figures = headline(_json(reports / "metrics.json"))
     last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
     return {"recipe": recipe, "seed": seed, "exit": done.returncode,
             "outcome": OUTCOMES.get(done.returncode, "error"),
             "seconds": round(time.perf_counter() - started, 1),
-            "why": "" if done.returncode == 0 else last[:400],
+            "why": "" if done.returncode == 0 else last[:400], "figures": figures,
             "checks": {c["name"]: {k: c.get(k) for k in ("decision", "value", "interval",
                                                            "resolution", "threshold")}
                        for c in (verdict or {}).get("checks", [])}}
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def headline(metrics: dict[str, Any] | None) -> dict[str, float] | None:
+    """The deployable's figures a reader compares recipes by (None if it never got measured)."""
+    if not metrics:
+        return None
+    cand, dense = metrics["stages"][metrics["candidate"]], metrics["stages"]["baseline"]
+    return {"accuracy": cand["accuracy"], "dense_accuracy": dense["accuracy"],
+            "drop_pp": 100 * (dense["accuracy"] - cand["accuracy"]),
+            "size_ratio": cand["size_bytes"] / dense["size_bytes"],
+            "gzip_ratio": cand["size_compressed_bytes"] / dense["size_compressed_bytes"],
+            "p95_ratio": cand["latency_p95_ms"] / dense["latency_p95_ms"],
+            "test_samples": int(sum(map(sum, cand["confusion_matrix"])))}
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -78,6 +96,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                                            "error": 0, "blocking": {}})
         row["runs"] += 1
         row[r["outcome"]] += 1
+        if r.get("figures"):
+            row.setdefault("figures", []).append(r["figures"])
         for name, check in r["checks"].items():
             if check["decision"] in ("fail", "undecided"):
                 row["blocking"][name] = row["blocking"].get(name, 0) + 1
@@ -94,7 +114,25 @@ def markdown(result: dict[str, Any]) -> str:
         blocking = ", ".join(f"`{k}` ×{v}" for k, v in sorted(row["blocking"].items())) or "—"
         lines.append(f"| `{recipe}` | {row['pass']}/{row['runs']} | {row['fail']} | "
                      f"{row['undecided']} | {row['error']} | {blocking} |")
+    lines += ["", "The deployable against its dense fp32 ONNX baseline, mean over the seeds "
+              "(min–max); p95 at batch 1, interleaved in the same run:", "",
+              "| recipe | accuracy | dense | drop pp | size | gzip size | p95 |",
+              "|---|---|---|---|---|---|---|"]
+    for recipe, row in result["recipes"].items():
+        figures = row.get("figures") or []
+        if figures:
+            lines.append(f"| `{recipe}` | " + " | ".join(
+                _spread([f[key] for f in figures], fmt) for key, fmt in (
+                    ("accuracy", "{:.3f}"), ("dense_accuracy", "{:.3f}"), ("drop_pp", "{:+.2f}"),
+                    ("size_ratio", "{:.3f}×"), ("gzip_ratio", "{:.3f}×"),
+                    ("p95_ratio", "{:.2f}×"))) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _spread(values: list[float], fmt: str) -> str:
+    mean = sum(values) / len(values)
+    return (fmt.format(mean) + f" ({fmt.format(min(values))}–{fmt.format(max(values))})"
+            if len(values) > 1 else fmt.format(mean))
 
 
 def write(result: dict[str, Any], out: Path) -> None:
