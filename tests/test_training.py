@@ -1,3 +1,5 @@
+import numpy as np
+import pytest
 import torch
 
 from prunegate.compression.prune import PruneConfig, prune_
@@ -41,3 +43,26 @@ def test_cosine_schedule_decays_the_learning_rate(splits):
                   TrainConfig(epochs=3, lr=0.01, scheduler="cosine"))
     assert history["lr"][0] == 0.01 and history["lr"][2] < history["lr"][1] < 0.01
 
+
+
+def test_epochs_are_capped_with_a_pointer_to_the_time_budget():
+    from prunegate.errors import ConfigError
+    from prunegate.training import MAX_EPOCHS
+
+    with pytest.raises(ConfigError, match=r"'epochs' must be <= 10,000, got 1,000,000,000\. "
+                                          r"For a long job, bound it by time instead"):
+        TrainConfig(epochs=1_000_000_000)
+    assert TrainConfig(epochs=MAX_EPOCHS).epochs == MAX_EPOCHS
+
+
+def test_the_time_budget_ends_training_cleanly_after_an_epoch(monkeypatch):
+    import prunegate.training as training
+
+    clock = iter(range(0, 10_000, 60))  # every reading one minute later than the last
+    monkeypatch.setattr(training.time, "monotonic", lambda: float(next(clock)))
+    rng = np.random.default_rng(0)
+    data = {"x": rng.normal(size=(64, 4)).astype(np.float32),
+            "y": rng.integers(0, 2, 64).astype(np.int64)}
+    model = torch.nn.Linear(4, 2)
+    history = training.fit(model, data, data, TrainConfig(epochs=50, max_minutes=2.5))
+    assert history["epoch"] == [1.0, 2.0, 3.0]  # 1, 2, 3 minutes: stops after the third

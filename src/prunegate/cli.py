@@ -9,6 +9,7 @@ prints one line naming the problem and the fix, and exits 1 (gate failed, promot
 import copy
 import functools
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -25,12 +26,30 @@ from prunegate.errors import (
 from prunegate.project import recipe_context, require_recipe
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, like KeyboardInterrupt for SIGINT: a BaseException,
+    so no ``except Exception`` in a node or a library swallows it on the way up."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def clean_errors(func):
-    """Our errors become one red line and an exit code; anything else keeps its traceback."""
+    """Our errors become one red line and an exit code; anything else keeps its traceback.
+    An interrupted run (Ctrl-C, SIGTERM from CI's cancel) ends its MLflow runs as KILLED, frees
+    its folder, says what it registered, and exits 130 or 143 as a shell would."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return func(*args, **kwargs)
+        except (KeyboardInterrupt, Terminated) as stop:
+            from prunegate.hooks import interrupt
+
+            left = interrupt() or "nothing registered"
+            click.secho(f"interrupted: {left}", err=True, fg="red")
+            sys.exit(143 if isinstance(stop, Terminated) else 130)
         except Exception as error:
             ours = find_prunegate_error(error)
             if ours is None:
@@ -64,15 +83,40 @@ def _recipe_file(param: click.Option) -> click.Option:
             known = sorted(p.stem for p in folder.glob("*.yml")) if folder.is_dir() else []
             raise click.BadParameter(f"{value} does not exist. Recipes: "
                                      f"{', '.join(known) or f'none in {folder}/'}.")
-        return kedro_callback(ctx, this, value)
+        try:
+            return kedro_callback(ctx, this, value)
+        except click.ClickException:
+            raise
+        except Exception as error:  # YAML the loader refuses, e.g. aliases expanding past its
+            # limit (a "billion laughs"): one line, not a traceback
+            first = str(error).splitlines()[0].split(". ")[0][:200]
+            raise click.BadParameter(f"{value} cannot be read as a run config ({first}). Write "
+                                     "it as plain YAML, like pipelines/mnist_mlp.yml.") from None
 
     checked.type, checked.callback = click.Path(dir_okay=False), callback
     return checked
 
 
+def require_env(env: str | None) -> None:
+    """An environment is a folder name under conf/, never a path out of it."""
+    if env is None:
+        return
+    known = sorted(p.name for p in Path("conf").iterdir() if p.is_dir()) \
+        if Path("conf").is_dir() else []
+    if env not in known or "/" in env or env.startswith("."):
+        raise ConfigError(f"env '{env}' is not a configuration environment: an env is a folder "
+                          f"name under conf/, one of {', '.join(known)}. A recipe's run config "
+                          "sets env to the recipe's name.")
+
+
+def _run(**kwargs):
+    require_env(kwargs.get("env"))
+    return kedro_run.callback(**kwargs)
+
+
 run = click.Command("run", params=[_recipe_file(p) if p.name == "config" else p
                                    for p in kedro_run.params],
-                    callback=clean_errors(kedro_run.callback), help=RUN_HELP)
+                    callback=clean_errors(_run), help=RUN_HELP)
 
 
 @click.group(name="prunegate")
@@ -292,19 +336,27 @@ def registry_compare(a: str, b: str, recipe: str) -> None:
               help="Promote only if champion still points at this version ('none': no champion "
                    "yet). Default: whatever champion is when the command starts.")
 @recipe_option
+@click.option("--params", default=None, metavar="KEY=VALUE,...",
+              help="The --params the run was gated with (e.g. gates.max_size_ratio=0.2): the "
+                   "re-check uses the same gate.")
 @clean_errors
-def promote(version: str, expect_champion: str | None, recipe: str) -> None:
-    """Verified promotion: re-check SHA-256 and test accuracy of the registry's copy, then move
-    champion (compare-and-set)."""
+def promote(version: str, expect_champion: str | None, recipe: str, params: str | None) -> None:
+    """Verified promotion: the registry's copy must have its validated SHA-256 and pass the
+    recipe's gate again, re-measured now on the recipe's test split against its dense baseline
+    (accuracy, drop, size, per-class and other quality checks, I/O contract, finite outputs;
+    latency is the run's, measured on the target). No verdict is read from registry tags. Then
+    champion moves (compare-and-set)."""
     from prunegate import registry as reg
+    from prunegate.project import load_artifact
 
-    configs, catalog = recipe_context(recipe)
+    configs, catalog = recipe_context(recipe, params=params)
     name = configs["mlflow"].registered_model
     if expect_champion is None:
         expected = reg.champion_version(name)
     else:
         expected = None if expect_champion == "none" else expect_champion
-    result = reg.promote(name, version, catalog.load("test"), expected, reason="cli promote")
+    result = reg.promote(name, version, load_artifact(catalog, "test"), configs["gates"],
+                         load_artifact(catalog, "baseline_onnx"), expected, reason="cli promote")
     click.echo(json.dumps(result))
 
 

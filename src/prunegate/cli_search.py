@@ -41,7 +41,8 @@ store)."""
 def search(recipe: str, trials: int | None, timeout: float | None, backend: str | None,
            workers: int | None, ray_address: str | None, params: str | None) -> None:
     from prunegate.cli import clean_errors
-    from prunegate.project_search import parse_overrides, search_recipe
+    from prunegate.project import parse_overrides
+    from prunegate.project_search import search_recipe
 
     def run() -> None:
         overrides = parse_overrides(params)

@@ -64,9 +64,12 @@ def number(value: Any, key: str, low: float | None = None, high: float | None = 
     return value
 
 
-def integer(value: Any, key: str, low: int = 0) -> int:
+def integer(value: Any, key: str, low: int = 0, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"'{key}' must be a whole number, got {value!r}.")
     if value < low:
         raise ConfigError(f"'{key}' must be >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ConfigError(f"'{key}' must be <= {high:,}, got {value:,}. For a long job, bound it "
+                          "by time instead: max_minutes.")
     return value

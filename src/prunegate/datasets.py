@@ -181,7 +181,7 @@ class TableDataset(_SourceDataset):
 class ImageFolderDataset(_SourceDataset):
     """path/<class>/*.png: path, optional size [h, w], mode (L or RGB) and classes."""
 
-    def __init__(self, path: str, size: list[int] | None = None, mode: str = "L",
+    def __init__(self, path: str, size: list[int] | None = None, mode: str | None = None,
                  classes: list | None = None, metadata: dict[str, Any] | None = None):
         super().__init__(metadata, path=path, size=size, mode=mode, classes=classes)
 

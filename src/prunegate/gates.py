@@ -142,12 +142,14 @@ class Evidence:
 def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | None,
                   config: GateConfig, final: bool = True, noise: float = 0.0,
                   versus_champion: Evidence | None = None,
-                  champion_skip: str = "no champion yet") -> dict[str, Any]:
+                  champion_skip: str = "no champion yet",
+                  exact: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The verdict: ``outcome`` pass, fail (a check is outside its limit) or undecided (none
     failed, but the data or the machine could not settle one). ``noise`` is the latency noise
     measured in the same run (a model against itself: its p95 self-ratio bound minus 1).
     ``versus_champion`` is the candidate as the champion checks see it (only the test samples
-    the champion never trained on); without a champion they are skipped for ``champion_skip``."""
+    the champion never trained on); without a champion they are skipped for ``champion_skip``.
+    ``exact`` are rows decided already, without noise (the I/O contract, finite outputs)."""
     checks = []
     for spec in config.specs():
         cand, ref = candidate, baseline
@@ -155,6 +157,7 @@ def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | 
             cand, ref = versus_champion or candidate, champion
         checks.append(_check(spec, cand, ref if spec.basis != "absolute" else None, config,
                              final, noise, champion_skip))
+    checks += exact or []
     decisions = {c["decision"] for c in checks}
     outcome = "fail" if "fail" in decisions else "undecided" if "undecided" in decisions else \
         "pass"

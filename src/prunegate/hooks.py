@@ -1,20 +1,25 @@
 """The Kedro hook that checks the parameters, tracks the run in MLflow and applies the gate.
 
 Nodes stay pure: they return models, curves, reports and verdicts as outputs, and this hook hands
-them to ``registry`` (the only MLflow code). Order matters for safety: parameters are checked and
-the tracking store is reached before the first node runs, and ``champion`` moves only after the
-gate passed and the registered artifact was verified against what was validated.
+them to ``registry`` (the only MLflow code; its release.py holds the promotion policy). Order
+matters for safety:
+- the run locks its artifact folder first: a second run in the same folder is refused;
+- parameters are checked and the tracking store is reached before the first node runs;
+- what is registered (the bytes, their hash, the validated figures) is the in-memory object the
+  validate stage gated, never re-read from disk, where another process could have replaced it;
+- ``champion`` moves only after the gate passed and the registry's copy was re-gated.
 """
 
 import logging
+from pathlib import Path
 from typing import Any
 
-import onnx
 from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
 from prunegate.compression.export import export_onnx
 from prunegate.data.expectations import require_valid
+from prunegate.folder_lock import FolderLock
 from prunegate.gates import raise_unless_passed
 from prunegate.models import Checkpoint
 from prunegate.params import check_params
@@ -32,37 +37,56 @@ STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
                 "distill": ("distill", "quantize"), "quantize": ("quantize",),
                 "validate": ("validate", "targets", "gates")}
 REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")
+# what registration uses, kept from the nodes' own inputs and outputs as they run
+MEMORY = ("quantized_onnx", "baseline_onnx", "metrics", "test", "train")
+
+ACTIVE: "PrunegateHooks | None" = None  # the hook of the run in progress, for interrupt()
 
 
 class PrunegateHooks:
     def __init__(self) -> None:
         self.tracker: registry.RunTracker | None = None
+        self.lock: FolderLock | None = None
+        self.release: registry.Release | None = None
+        self.memory: dict[str, Any] = {}
+        self.data_folder = Path("data")
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self.data_folder = Path(context.config_loader["globals"].get("data", "data"))
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
+        global ACTIVE
         params = catalog.load("parameters")
+        self.lock = FolderLock(self.data_folder, str(params.get("recipe", "run")))
+        self.lock.acquire()  # before anything is written: a busy folder refuses this run
+        ACTIVE = self
         self.configs = check_params(params)
         self.params, self.verdict, self.deployable_uri = params, None, None
+        self.memory: dict[str, Any] = {}
+        self.release = None
         self.model_name = self.configs["mlflow"].registered_model
         self.tracker = registry.RunTracker(self.configs["mlflow"], params.get("recipe", "run"),
                                            params)
         # the gate compares against, and promotion compare-and-sets on, the champion this run
         # started with; its bytes are verified against its validated SHA-256 before use
-        self.champion_at_start = registry.champion_version(self.model_name)
+        self.champion = registry.Champion()
         if "gate_verdict" in pipeline.all_outputs():  # a stale record must not outlive its run
             catalog["registration"].remove()
         if "champion_onnx" in pipeline.inputs():
             catalog["champion_onnx"].remove()
             catalog["champion_split"].remove()
-            if self.champion_at_start is not None:
-                data = registry.fetch_for_gate(self.model_name, self.champion_at_start,
-                                               "champion")
-                catalog.save("champion_onnx", onnx.load_from_string(data))
-                catalog.save("champion_split", registry.split_of(self.model_name,
-                                                                 self.champion_at_start))
+            self.champion = registry.champion_at_start(self.model_name)
+            if self.champion.version is not None:
+                catalog.save("champion_onnx", self.champion.model)
+                catalog.save("champion_split", self.champion.split)
+        else:
+            self.champion = registry.Champion(registry.champion_version(self.model_name))
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
+        self._remember(inputs)
         stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
         if stage == "train":  # before anything trains: can the test split decide the gate?
             for row in require_resolvable(self.configs["gates"], len(catalog.load("test")["y"]),
@@ -79,14 +103,15 @@ class PrunegateHooks:
     def after_node_run(self, node, catalog, inputs, outputs, is_async, run_id) -> None:
         if self.tracker is None:
             return
+        self._remember(outputs)
         for name, value in outputs.items():
             if isinstance(value, Checkpoint):
-                example = catalog.load("test")["x"][:1]
+                example = self._example(catalog)
                 self.tracker.log_model(export_onnx(value.model, example.shape[1:]),
                                        name.removesuffix("_model"), example)
             elif name == "quantized_onnx":
                 self.deployable_uri = self.tracker.log_model(value, "deployable",
-                                                             catalog.load("test")["x"][:1])
+                                                             self._example(catalog))
             elif name.endswith("_history"):
                 self.tracker.log_history(value)
                 self.tracker.log_figure(plot_history(value, name), f"{name}.png")
@@ -111,58 +136,101 @@ class PrunegateHooks:
         if dataset_name == "data_validation":
             require_valid(data)
 
+    def _example(self, catalog):
+        """One test input: what a logged model's signature and input example are built from."""
+        return (self.memory["test"] if "test" in self.memory else catalog.load("test"))["x"][:1]
+
+    def _remember(self, values: dict[str, Any]) -> None:
+        self.memory.update({k: v for k, v in values.items() if k in MEMORY})
+
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
+        global ACTIVE
         if self.tracker is None:
             return
         tracker, verdict = self.tracker, self.verdict
-        tracker.end_stage()
-        if verdict is not None:
-            metrics = catalog.load("metrics")
-            try:
-                self._register_and_promote(catalog, metrics, verdict)
-            finally:  # the table is the last thing a user reads, whatever happened above
-                summary.info("\n%s", summary_table(metrics, verdict))
-        tracker.end()
-        self.tracker = None
+        try:
+            tracker.end_stage()
+            if verdict is not None:
+                metrics = self.memory["metrics"]
+                try:
+                    self._register_and_promote(catalog, verdict)
+                finally:  # the table is the last thing a user reads, whatever happened above
+                    summary.info("\n%s", summary_table(metrics, verdict))
+            tracker.end()
+        finally:
+            self.tracker, ACTIVE = None, None
+            self._unlock()
         if verdict is not None:
             raise_unless_passed(verdict)
 
     @hook_impl
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:
+        global ACTIVE
         if self.tracker is not None:
             self.tracker.end(status="FAILED")
             self.tracker = None
+        ACTIVE = None
+        self._unlock()
 
-    def _register_and_promote(self, catalog, metrics: dict, verdict: dict[str, Any]) -> None:
-        if self.deployable_uri is None:  # validate ran alone: log the saved artifact now
-            self.deployable_uri = self.tracker.log_model(
-                catalog.load("quantized_onnx"), "deployable", catalog.load("test")["x"][:1])
-        test = catalog.load("test")
-        candidate = metrics["stages"][metrics["candidate"]]
-        model = catalog.load("quantized_onnx")
+    def interrupt(self) -> str:
+        """End the run's MLflow runs as KILLED and free its folder; says what was registered."""
+        if self.tracker is not None:
+            self.tracker.end(status="KILLED")
+            self.tracker = None
+        self._unlock()
+        if self.release is None:
+            return "nothing registered"
+        return (f"{self.release.model} v{self.release.version} registered"
+                + (" and promoted" if self.release.promoted else ", not promoted"))
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _register_and_promote(self, catalog, verdict: dict[str, Any]) -> None:
+        memory, tracker = self.memory, self.tracker
+        model, test = memory["quantized_onnx"], memory["test"]
+        candidate = memory["metrics"]["stages"][memory["metrics"]["candidate"]]
+        train = memory["train"] if "train" in memory else catalog.load("train")
         tags = registry.release_tags(
             str(self.params.get("recipe", "")), model.SerializeToString(), verdict,
-            candidate["accuracy"], self.params, test, catalog.load("train"),
-            self.tracker.parent.info.run_id)
-        version = registry.register_deployable(self.deployable_uri, self.model_name, tags)
-        promote = verdict["passed"] and self.configs["mlflow"].promote_on_pass
+            candidate["accuracy"], self.params, test, train, tracker.parent.info.run_id)
+
+        def log_model() -> str:  # validate ran alone: the deployable was not logged yet
+            return self.deployable_uri or tracker.log_model(model, "deployable", test["x"][:1])
+
+        self.release = registry.release(self.model_name, model, verdict, tags, log_model,
+                                        self.champion)
         # what CI's promote job needs: which version, and the champion it was gated against
-        catalog.save("registration", {
-            "model": self.model_name, "version": version, "gate_passed": verdict["passed"],
-            "outcome": verdict["outcome"],
-            "champion_at_start": self.champion_at_start, "promoted": False})
-        if promote:
-            registry.promote(self.model_name, version, test, self.champion_at_start,
-                             reason=f"gate passed in run {tags['run.id']}")
-            catalog.save("registration", {**catalog.load("registration"), "promoted": True})
-            summary.info("%s v%s is the new champion (verified: SHA-256 and test accuracy of "
-                         "the registry's copy)", self.model_name, version)
+        catalog.save("registration", self.release.record())
+        if verdict["passed"] and self.configs["mlflow"].promote_on_pass:
+            registry.promote_release(self.release, test, self.configs["gates"],
+                                     memory["baseline_onnx"],
+                                     reason=f"gate passed in run {tags['run.id']}")
+            catalog.save("registration", self.release.record())
+        self._say(verdict)
+
+    def _say(self, verdict: dict[str, Any]) -> None:
+        rel, was = self.release, self.champion.version
+        if rel.promoted:
+            summary.info("%s v%s is the new champion (the registry's copy re-gated: SHA-256 and "
+                         "every check it can re-measure)", rel.model, rel.version)
+        elif verdict["passed"] and rel.version == was:
+            summary.info("%s v%s: the same bytes as the champion; nothing moved", rel.model,
+                         rel.version)
         else:
             why = ("the gate passed; promotion is off (mlflow.promote / PRUNEGATE_PROMOTE), so "
                    "run `prunegate promote`" if verdict["passed"] else
                    f"the gate's outcome was {verdict['outcome']}")
-            summary.info("%s v%s registered as challenger (%s); champion stays %s",
-                         self.model_name, version, why,
-                         f"v{self.champion_at_start}" if self.champion_at_start else "unset")
+            summary.info("%s v%s %s as challenger (%s); champion stays %s", rel.model,
+                         rel.version, "re-tagged" if rel.reused else "registered", why,
+                         f"v{was}" if was else "unset")
 
+
+def interrupt() -> str | None:
+    """What an interrupted run leaves (None: no run was in progress); called by the CLI."""
+    global ACTIVE
+    hooks, ACTIVE = ACTIVE, None
+    return None if hooks is None else hooks.interrupt()

@@ -9,8 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import onnx
+import yaml
 
 from prunegate.errors import ConfigError, DataError
+
+
+def parse_overrides(text: str | None) -> dict[str, Any]:
+    """``a.b=1,c=x`` (kedro run's --params form) as nested mappings, values read as YAML."""
+    nested: dict[str, Any] = {}
+    for item in filter(None, (text or "").split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise DataError(f"--params item '{item}' is not key=value.")
+        *parents, last = key.strip().split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = yaml.safe_load(value)
+    return nested
 
 
 def require_recipe(recipe: str) -> None:
@@ -29,12 +45,14 @@ def _context(recipe: str, runtime_params: dict[str, Any] | None = None):
     return KedroSession.create(env=recipe, runtime_params=runtime_params).load_context()
 
 
-def recipe_context(recipe: str, connect: bool = True) -> tuple[dict[str, Any], Any]:
-    """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off."""
+def recipe_context(recipe: str, connect: bool = True, params: str | None = None
+                   ) -> tuple[dict[str, Any], Any]:
+    """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off.
+    ``params``: overrides in kedro run's --params form, as the run had them."""
     from prunegate import registry
     from prunegate.params import check_params
 
-    context = _context(recipe)
+    context = _context(recipe, parse_overrides(params) or None)
     configs = check_params(context.params)
     if connect:
         registry.connect(configs["mlflow"])
@@ -95,15 +113,14 @@ def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, 
     from prunegate.evaluation.measure import measure_and_gate
 
     configs, catalog = recipe_context(recipe)
-    models = {"baseline": _load(catalog, "baseline_onnx"), "candidate": load_candidate(source)}
-    test = _load(catalog, "test")
-    name = configs["mlflow"].registered_model
-    champion = registry.champion_version(name)
+    models = {"baseline": load_artifact(catalog, "baseline_onnx"),
+              "candidate": load_candidate(source)}
+    test = load_artifact(catalog, "test")
+    champion = registry.champion_at_start(configs["mlflow"].registered_model)
     unseen = None
-    if champion is not None:
-        models["champion"] = onnx.load_from_string(
-            registry.fetch_for_gate(name, champion, "champion"))
-        unseen = unseen_by(test, registry.split_of(name, champion))
+    if champion.version is not None:
+        models["champion"] = champion.model
+        unseen = unseen_by(test, champion.split)
     validate = configs["validate"]  # k-fold checks are skipped: they need a recipe run
     metrics, verdict, _ = measure_and_gate(
         models, test, configs["gates"], configs["target"], validate.latency_repeats,
@@ -112,7 +129,8 @@ def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, 
     return metrics, verdict
 
 
-def _load(catalog, name: str):
+def load_artifact(catalog, name: str):
+    """A recipe artifact a stand-alone command needs, or one line saying how to make it."""
     try:
         return catalog.load(name)
     except Exception as error:

@@ -13,16 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import onnx
-import yaml
 
 from prunegate import registry
 from prunegate.atomic import write_atomic
 from prunegate.compression.export import export_onnx
 from prunegate.config import from_dict
 from prunegate.data.splits import unseen_by
-from prunegate.errors import DataError, GateFailed, GateUndecided
+from prunegate.errors import GateFailed, GateUndecided
 from prunegate.evaluation.measure import measure_and_gate
-from prunegate.gates import failure_line
 from prunegate.params import check_params
 from prunegate.project import _context
 from prunegate.search.config import SearchConfig
@@ -31,21 +29,6 @@ from prunegate.search.trial import Inputs
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
-
-
-def parse_overrides(text: str | None) -> dict[str, Any]:
-    """``a.b=1,c=x`` (kedro run's --params form) as nested mappings, values read as YAML."""
-    nested: dict[str, Any] = {}
-    for item in filter(None, (text or "").split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise DataError(f"--params item '{item}' is not key=value.")
-        *parents, last = key.strip().split(".")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = yaml.safe_load(value)
-    return nested
 
 
 def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -118,15 +101,15 @@ def _log_trial(tracker, result: dict[str, Any]) -> None:
 def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, Any], tracker,
                        winner: bytes, baseline_onnx: onnx.ModelProto, train, test
                        ) -> dict[str, Any]:
-    """The recipe's release gate on the test split, then registration as challenger."""
+    """The recipe's release gate on the test split, then registration as challenger, by the
+    same policy as a recipe run (registry.release); nothing is promoted."""
     name = configs["mlflow"].registered_model
     models = {"baseline": baseline_onnx, "candidate": onnx.load_from_string(winner)}
-    champion = registry.champion_version(name)
+    champion = registry.champion_at_start(name)
     unseen = None
-    if champion is not None:
-        models["champion"] = onnx.load_from_string(
-            registry.fetch_for_gate(name, champion, "champion"))
-        unseen = unseen_by(test, registry.split_of(name, champion))
+    if champion.version is not None:
+        models["champion"] = champion.model
+        unseen = unseen_by(test, champion.split)
     validate = configs["validate"]
     metrics, verdict, _ = measure_and_gate(
         models, test, configs["gates"], configs["target"], validate.latency_repeats,
@@ -135,14 +118,12 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
     candidate = metrics["stages"]["candidate"]
     tracker.log_metrics({k: v for k, v in candidate.items() if isinstance(v, int | float)},
                         prefix="release.")
-    uri = tracker.log_model(models["candidate"], "deployable", test["x"][:1])
-    tags = registry.release_tags(recipe, models["candidate"].SerializeToString(), verdict,
-                                 candidate["accuracy"], params, test, train,
-                                 tracker.parent.info.run_id)
-    version = registry.register_deployable(uri, name, tags)
-    return {"model": name, "version": version, "gate_passed": verdict["passed"],
-            "outcome": verdict["outcome"], "why": failure_line(verdict),
-            "test_accuracy": candidate["accuracy"],
+    tags = registry.release_tags(recipe, winner, verdict, candidate["accuracy"], params, test,
+                                 train, tracker.parent.info.run_id)
+    release = registry.release(
+        name, models["candidate"], verdict, tags,
+        lambda: tracker.log_model(models["candidate"], "deployable", test["x"][:1]), champion)
+    return {**release.record(), "test_accuracy": candidate["accuracy"],
             "test_latency_p95_ms": candidate["latency_p95_ms"],
             "size_bytes": candidate["size_bytes"], "checks": verdict["checks"]}
 
@@ -177,4 +158,4 @@ def _summarise(report: dict[str, Any]) -> None:
         summary.info("  closest miss: trial %d: %s", close["number"], "; ".join(close["misses"]))
 
 
-__all__ = ["parse_overrides", "search_recipe"]
+__all__ = ["search_recipe"]

@@ -6,6 +6,7 @@ masks are enforced, so both are arguments rather than copies of the loop.
 
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 # loss(model, x, y) -> scalar; the default is plain cross-entropy on the model's logits
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 SCHEDULERS = ("none", "cosine", "step")
+# a typo like epochs=1000000000 is refused, not accepted with an ETA of years; long jobs are
+# bounded by wall-clock time instead (max_minutes)
+MAX_EPOCHS = 10_000
 StepHook = Callable[[nn.Module, int], "dict[str, torch.Tensor] | None"]
 
 
@@ -36,10 +40,14 @@ class TrainConfig:
     # sparsity-inducing penalties on the hidden layers' weights (0: off); see regularize.py
     l1: float = 0.0
     group_lasso: float = 0.0
+    # wall-clock budget: training stops cleanly after the epoch that crosses it (null: none)
+    max_minutes: float | None = None
 
     def __post_init__(self) -> None:
         # 0 only for train with model.weights (check_params): keep the given weights as they are
-        integer(self.epochs, "epochs", low=0)
+        integer(self.epochs, "epochs", low=0, high=MAX_EPOCHS)
+        if self.max_minutes is not None:
+            number(self.max_minutes, "max_minutes", 0.01, 7 * 24 * 60.0)
         number(self.lr, "lr", 1e-8, 10.0)
         integer(self.batch_size, "batch_size", low=1)
         number(self.weight_decay, "weight_decay", 0.0, 1.0)
@@ -117,7 +125,7 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
     generator = torch.Generator().manual_seed(config.seed)
     history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_accuracy": [], "lr": []}
     bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
-    step = 0
+    step, started = 0, time.monotonic()
     for epoch in bar:
         model.train()
         order = torch.randperm(len(x), generator=generator)
@@ -146,6 +154,12 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
         bar.set_postfix(loss=f"{total / len(x):.4f}", val_acc=f"{val_acc:.4f}")
         log.info("%s epoch %d/%d: loss %.4f, val accuracy %.4f", desc, epoch, config.epochs,
                  total / len(x), val_acc)
+        minutes = (time.monotonic() - started) / 60.0
+        if config.max_minutes is not None and minutes >= config.max_minutes and \
+                epoch < config.epochs:
+            log.warning("%s: stopped after epoch %d of %d, at its time budget of %g min "
+                        "(max_minutes)", desc, epoch, config.epochs, config.max_minutes)
+            break
     return history
 
 

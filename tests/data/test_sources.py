@@ -70,7 +70,7 @@ def test_an_image_folder_becomes_channel_first_uint8(tmp_path):
     raw = load_image_folder(tmp_path, mode="RGB")
     assert raw["x"].shape == (3, 3, 10, 12) and raw["x"].dtype == np.uint8
     assert raw["classes"].tolist() == ["cat", "dog"] and raw["y"].tolist() == [0, 0, 1]
-    grey = load_image_folder(tmp_path, size=[28, 28])
+    grey = load_image_folder(tmp_path, size=[28, 28], mode="L")
     assert grey["x"].shape == (3, 1, 28, 28) and grey["shape"].tolist() == [1, 28, 28]
 
 
@@ -91,3 +91,43 @@ def test_npz_arrays_and_their_errors(tmp_path):
     np.savez(tmp_path / "bad.npz", features=np.zeros((6, 3)))
     with pytest.raises(DataError, match="has no 'x' array.*np.savez"):
         load_arrays(tmp_path / "bad.npz")
+
+
+def test_table_faults_each_name_the_problem(tmp_path):
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("f0,f1,label\n")
+    with pytest.raises(DataError, match=r"empty.csv has 0 rows \(a header only\)"):
+        load_table(header_only, "label")
+    twice = tmp_path / "twice.csv"
+    twice.write_text("f0,f0,label\n1,2,0\n3,4,1\n")
+    with pytest.raises(DataError, match=r"names the columns \['f0'\] more than once"):
+        load_table(twice, "label")
+    halves = tmp_path / "halves.csv"
+    halves.write_text("f0,label\n1,0.5\n2,1.5\n3,0.5\n")
+    with pytest.raises(DataError, match=r"fractional values \[0.5, 1.5\], which are not "
+                                        r"classes.*list the classes"):
+        load_table(halves, "label")
+    assert load_table(halves, "label", classes=["0.5", "1.5"])["y"].tolist() == [0, 1, 0]
+
+
+def test_image_folder_faults_each_name_the_file(tmp_path):
+    _images(tmp_path / "ok", [("a", (8, 8)), ("b", (8, 8))])
+    notes = tmp_path / "ok" / "a" / "notes.txt"
+    notes.write_text("not a picture")
+    with pytest.raises(DataError, match=r"notes.txt is not an image .*move it out"):
+        load_image_folder(tmp_path / "ok")
+    notes.unlink()
+    (tmp_path / "ok" / "a" / ".DS_Store").write_bytes(b"\0")  # hidden files are skipped
+    assert load_image_folder(tmp_path / "ok")["x"].shape == (2, 1, 8, 8)
+
+    broken = tmp_path / "ok" / "b" / "9.png"
+    broken.write_bytes((tmp_path / "ok" / "b" / "1.png").read_bytes()[:40])
+    with pytest.raises(DataError, match=r"cannot read image .*9.png: it is corrupt"):
+        load_image_folder(tmp_path / "ok")
+    broken.unlink()
+
+    _images(tmp_path / "ok", [("b", (8, 8))], "RGB")  # b/0.png in colour beside grey ones
+    with pytest.raises(DataError, match=r"mixes grey and colour images: .*a/0.png is grey, "
+                                        r".*b/0.png is colour\. Set mode"):
+        load_image_folder(tmp_path / "ok")
+    assert load_image_folder(tmp_path / "ok", mode="RGB")["x"].shape == (3, 3, 8, 8)

@@ -107,9 +107,11 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     client = repo.client()
     assert client.get_registered_model(MODEL).aliases == {"challenger": 1}
     # promote (after approval): verified, compare-and-set against the champion gated against,
-    # re-scored on the test split the compress job uploaded
-    uploaded = repo.path.parent / "artifact-test.npz"
-    shutil.copy(repo.path / "data/05_model_input/test.npz", uploaded)
+    # re-gated on the test split and against the baseline the compress job uploaded
+    uploaded = repo.path.parent / "compress-artifact"
+    for file in ("05_model_input/test.npz", "06_models/baseline.onnx"):
+        (uploaded / file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo.path / "data" / file, uploaded / file)
     promote = sh(repo, "bash", str(ROOT / ".ci" / "promote.sh"), "mnist_mlp",
                  outputs["version"], outputs["champion"], str(uploaded))
     assert json.loads(promote.stdout.strip().splitlines()[-1])["version"] == "1"

@@ -54,7 +54,7 @@ def assert_artifacts_intact(project: Project, ignore: tuple[Path, ...] = ()) -> 
     """Whatever a later step would pick up loads: a crash left no half-written file behind.
     ``ignore``: the files a case corrupted on purpose."""
     for path in sorted((project.path / "data").rglob("*")):
-        if not path.is_file() or path.name == ".gitkeep" or path in ignore:
+        if not path.is_file() or path.name in (".gitkeep", ".prunegate.lock") or path in ignore:
             continue
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as data:

@@ -4,7 +4,7 @@ import pytest
 
 from prunegate.errors import ConfigError
 from prunegate.params import check_params
-from prunegate.project_search import parse_overrides
+from prunegate.project import parse_overrides
 
 from ..test_params import load_env
 from .conftest import TINY, aliases, assert_failed_cleanly

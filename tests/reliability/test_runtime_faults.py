@@ -9,6 +9,7 @@ import time
 import pytest
 
 from .conftest import (
+    FAST_GATE,
     KEDRO,
     LOOSE,
     TINY,
@@ -65,8 +66,70 @@ def test_a_write_refused_by_the_os_fails_cleanly_and_leaves_no_partial_file(proj
     assert_failed_cleanly(project, result, 2, "could not write",
                           "raise the file size limit (ulimit -f)")
     assert "raw_data.npz: File too large" in stderr
-    assert not raw.exists() and not raw.with_name(raw.name + ".tmp").exists()
+    assert not raw.exists() and not list(raw.parent.glob(f".{raw.name}.*.tmp"))
 
     rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data")      # the limit lifted
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert raw.is_file()
+
+
+def _wait_for(path, run, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.1)
+    assert path.exists(), run.communicate()[1][-3000:]
+
+
+def test_a_second_run_in_the_same_folder_is_refused_and_the_record_stays_true(project):
+    import hashlib
+    import json
+
+    first = _popen(project, f"{TINY},{LOOSE},finetune.epochs=30")
+    _wait_for(project.path / "data/.prunegate.lock.json", first)
+    second = project.run(*RUN, f"{TINY},{LOOSE},prune.sparsity=0.5")
+    assert_failed_cleanly(project, second, 2, "data/ is in use by another run (pid "
+                          f"{first.pid}", "Wait for it to finish")
+    stdout, stderr = first.communicate(timeout=600)
+    assert first.returncode == 0, stderr[-3000:]
+
+    # the one version describes exactly its own bytes: artifact, hash and validated accuracy
+    client = project.client()
+    (version,) = client.search_model_versions(f"name='{MODEL}'")
+    source = version.source.rsplit("/", 1)[-1]
+    (stored,) = [p for p in (project.path / "mlruns").rglob("model.onnx") if source in str(p)]
+    local = (project.path / "data/06_models/model.int8.onnx").read_bytes()
+    assert version.tags["artifact.sha256"] == hashlib.sha256(local).hexdigest() == \
+        hashlib.sha256(stored.read_bytes()).hexdigest()
+    metrics = json.loads((project.path / "data/08_reporting/metrics.json").read_text())
+    assert float(version.tags["validated.accuracy"]) == metrics["stages"]["quantized"]["accuracy"]
+    assert not (project.path / "data/.prunegate.lock.json").exists()   # released
+
+    # the re-run: the same bytes gated again reuse their version, nothing registered twice
+    rerun = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+                        f"{LOOSE},{FAST_GATE}")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "the same bytes as the champion; nothing moved" in rerun.stdout + rerun.stderr
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == 1
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_run_ends_its_mlflow_runs_and_says_so(project, sig, code):
+    run = _popen(project, f"{TINY},{LOOSE},finetune.epochs=200")
+    _wait_for(project.path / "data/06_models/pruned.pt", run)
+    time.sleep(2)                                          # well into fine-tuning
+    run.send_signal(sig)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == code, stderr[-3000:]
+    assert stderr.strip().splitlines()[-1] == "interrupted: nothing registered"
+    assert "Traceback" not in stderr, stderr[-3000:]
+    runs = project.client().search_runs(
+        [e.experiment_id for e in project.client().search_experiments()])
+    status = {r.info.run_name: r.info.status for r in runs}
+    # nothing left RUNNING: the parent and the stage it was in are KILLED, earlier stages done
+    assert status["mnist_mlp"] == status["finetune"] == "KILLED", status
+    assert set(status.values()) == {"KILLED", "FINISHED"}, status
+    assert aliases(project) == {}
+    assert not (project.path / "data/.prunegate.lock.json").exists()   # the folder is free
+    rerun = project.run("--env", "mnist_mlp", "--from-nodes", "prune_model", "--params",
+                        f"{TINY},{LOOSE}")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]

@@ -60,7 +60,13 @@ def load_table(path: str | Path, label_column: str, feature_columns: Sequence[st
     except Exception as error:
         raise DataError(f"cannot read {path} as {'Parquet' if path.suffix == '.parquet' else 'CSV'}"
                         f" ({str(error).splitlines()[0]}). Check the file.") from error
+    if len(frame) == 0:
+        raise DataError(f"{path} has 0 rows (a header only). Add the data rows.")
     columns = [str(c) for c in frame.columns]
+    duplicates = _duplicate_header(path)
+    if duplicates:
+        raise DataError(f"{path} names the columns {duplicates} more than once. Give every "
+                        "column its own name.")
     if label_column not in columns:
         raise DataError(f"{path} has no label column '{label_column}'. Its columns: "
                         f"{', '.join(columns)}. Set label_column on the catalog entry raw_input.")
@@ -78,17 +84,38 @@ def load_table(path: str | Path, label_column: str, feature_columns: Sequence[st
         rows = np.flatnonzero(frame[label_column].isna().to_numpy())[:5].tolist()
         raise DataError(f"{path}: the label column '{label_column}' is empty in rows {rows}. "
                         "Fill or drop those rows.")
-    y, names = encode_labels(frame[label_column].to_numpy(), classes, str(path))
+    labels = frame[label_column].to_numpy()
+    if labels.dtype.kind == "f" and not classes and not np.all(labels == np.round(labels)):
+        odd = sorted({float(v) for v in labels if v != round(v)})[:3]
+        raise DataError(f"{path}: the label column '{label_column}' holds fractional values "
+                        f"{odd}, which are not classes. Fix the labels (a class is a whole "
+                        "number or a name), or list the classes on raw_input's `classes` to "
+                        "take these values as class names.")
+    y, names = encode_labels(labels, classes, str(path))
     x = frame[features].to_numpy(dtype=np.float32)
     log.info("read %s: %d rows, %d features, %d classes", path, len(x), x.shape[1], len(names))
     return raw_data(x, y, names)
 
 
+def _duplicate_header(path: Path) -> list[str]:
+    """Column names a CSV header repeats (pandas would silently rename them f0.1, f0.2)."""
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return []
+    header = [str(c) for c in pd.read_csv(path, header=None, nrows=1).iloc[0]]
+    return sorted({c for c in header if header.count(c) > 1})
+
+
+GREY = ("1", "L", "LA", "I", "I;16", "F")  # Pillow's grey modes; anything else is colour
+
+
 def load_image_folder(path: str | Path, size: Sequence[int] | None = None,
-                      mode: str = "L", classes: Sequence | None = None) -> RawData:
+                      mode: str | None = None, classes: Sequence | None = None) -> RawData:
     """``path/<class name>/*.png``: one folder per class. Images keep their size unless ``size``
     ([height, width]) resizes them all; mixed sizes without it are an error naming two of them.
-    ``mode`` is a Pillow mode: L (grey, 1 channel) or RGB (3)."""
+    ``mode`` is a Pillow mode: L (grey, 1 channel) or RGB (3); without it the images' own, and
+    a folder mixing grey and colour is an error naming one of each."""
     from PIL import Image
 
     root = Path(path)
@@ -97,23 +124,34 @@ def load_image_folder(path: str | Path, size: Sequence[int] | None = None,
                         "folder holding one sub-folder of images per class.")
     folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: _natural(p.name))
     files = [(f, d.name) for d in folders for f in sorted(d.iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES]
+             if not f.name.startswith(".")]  # .DS_Store and friends are not data
+    other = [f for f, _ in files if f.suffix.lower() not in IMAGE_SUFFIXES]
+    if other:
+        more = f", nor are {len(other) - 1} more files" if len(other) > 1 else ""
+        raise DataError(f"{other[0]} is not an image ({', '.join(IMAGE_SUFFIXES)}){more}. "
+                        "Class folders hold images only: move it out.")
     if not files:
         raise DataError(f"image folder {root} has no images in class sub-folders "
                         f"({root}/<class>/*.png). Check the path.")
-    if mode not in ("L", "RGB"):
+    if mode not in (None, "L", "RGB"):
         raise DataError(f"image mode '{mode}' is not supported: use L (grey) or RGB.")
-    images, first = [], None
+    images, first, kinds = [], None, {}
     for file, _ in files:
         try:
             with Image.open(file) as image:
-                image = image.convert(mode)
+                kind = "L" if image.mode in GREY else "RGB"
+                kinds.setdefault(kind, file)
+                if mode is None and len(kinds) > 1:
+                    raise DataError(f"the image folder mixes grey and colour images: "
+                                    f"{kinds['L']} is grey, {kinds['RGB']} is colour. Set mode: "
+                                    "L (grey) or RGB on raw_input to convert them all.")
+                image = image.convert(mode or kind)
                 if size is not None:
                     image = image.resize((int(size[1]), int(size[0])))
                 array = np.asarray(image, dtype=np.uint8)
-        except OSError as error:
-            raise DataError(f"cannot read image {file} ({error}). Remove or replace it.") \
-                from error
+        except (OSError, SyntaxError, ValueError) as error:  # Pillow's ways of saying corrupt
+            raise DataError(f"cannot read image {file}: it is corrupt or not an image "
+                            f"({error}). Remove or replace it.") from error
         if first is None:
             first = (file, array.shape)
         elif array.shape != first[1]:

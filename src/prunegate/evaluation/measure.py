@@ -16,8 +16,9 @@ import onnx
 from prunegate import resolution
 from prunegate.errors import DataError
 from prunegate.evaluation import bootstrap
+from prunegate.evaluation.contract import contract_rows
 from prunegate.evaluation.latency import measure_interleaved
-from prunegate.evaluation.metrics import classification_metrics, predict_onnx
+from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gates import Evidence, GateConfig, evaluate_gate, remeasurable
@@ -43,6 +44,24 @@ def batch_of(x: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(np.resize(x, (size, *x.shape[1:])))
 
 
+def loaded(target: TargetProfile, model: onnx.ModelProto, name: str):
+    """An ONNX Runtime session on the target, or a DataError naming what ORT cannot run (a model
+    ``onnx.checker`` accepts may still use an operator no installed runtime implements)."""
+    try:
+        return target.session(model.SerializeToString())
+    except Exception as error:  # ORT raises its own exception types, one per failure
+        unknown = sorted({f"{n.domain}:{n.op_type}" for n in model.graph.node
+                          if n.domain not in ("", "ai.onnx", "ai.onnx.ml", "com.microsoft")})
+        text = str(error).splitlines()[0]
+        if "onnxruntime::" in text:  # drop ORT's C++ source location, keep its reason
+            text = text.rsplit(") ", 1)[-1]
+        what = (f"it uses operators from unknown domains ({', '.join(unknown)})" if unknown
+                else text[:300])
+        raise DataError(f"the {name} model cannot be loaded by ONNX Runtime: {what}. Export it "
+                        "with standard ONNX operators, or install the runtime extension that "
+                        "implements them.") from error
+
+
 TWIN = "baseline (again)"  # timed only: the noise of the machine, never gated or reported
 
 
@@ -56,9 +75,9 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
     second time, as ``TWIN`` in the sessions (its gate-batch samples are ``TWIN``'s evidence)."""
     for model in models.values():
         check_test_split(test, model)
-    sessions = {name: target.session(m.SerializeToString()) for name, m in models.items()}
+    sessions = {name: loaded(target, m, name) for name, m in models.items()}
     if twin is not None:
-        sessions[TWIN] = target.session(models[twin].SerializeToString())
+        sessions[TWIN] = loaded(target, models[twin], twin)
     timings = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch),
                                   warmup=warmup, repeats=repeats)
     others = {size: measure_interleaved(sessions, batch_of(test["x"], size),
@@ -69,7 +88,11 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
     for name, model in models.items():
         predicted = predict_onnx(sessions[name], test["x"])
         results[name] = {**classification_metrics(test["y"], predicted, labels),
-                         **onnx_size(model), "latency_by_batch": {}}
+                         **onnx_size(model), "latency_by_batch": {},
+                         "nonfinite_outputs": int(np.sum(predicted == NO_CLASS))}
+        if results[name]["nonfinite_outputs"]:
+            log.warning("%s: %d of %d test inputs give NaN or inf outputs", name,
+                        results[name]["nonfinite_outputs"], len(predicted))
         evidence[name] = Evidence(results[name], predicted == test["y"],
                                   np.asarray(timings[name].samples_ms),
                                   {size: np.asarray(t[name].samples_ms)
@@ -113,12 +136,14 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
         evidence_hook(evidence)
     versus, champion_ev, skip = _against_champion(evidence, candidate, champion,
                                                   champion_unseen, gates)
+    exact = contract_rows(models, candidate, [baseline, champion],
+                          results[candidate]["nonfinite_outputs"], len(test["y"]))
     attempt = 0
     while True:
         noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)
         verdict = evaluate_gate(evidence[candidate], evidence[baseline], champion_ev, gates,
                                 final=False, noise=noise, versus_champion=versus,
-                                champion_skip=skip)
+                                champion_skip=skip, exact=exact)
         if not remeasurable(verdict) or attempt == gates.remeasure_budget:
             break
         attempt += 1
@@ -130,7 +155,8 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
             ev.latency_ms = np.concatenate([ev.latency_ms, more[name].samples_ms])
     noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)
     verdict = evaluate_gate(evidence[candidate], evidence[baseline], champion_ev, gates,
-                            noise=noise, versus_champion=versus, champion_skip=skip)
+                            noise=noise, versus_champion=versus, champion_skip=skip,
+                            exact=exact)
     evidence.pop(TWIN)
     verdict |= {"candidate": candidate, "baseline": baseline, "remeasured": attempt,
                 "champion": champion if champion in evidence else None,

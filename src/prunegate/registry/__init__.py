@@ -3,7 +3,20 @@
 Promotion means moving the ``champion`` alias; MLflow's deprecated stages are never used.
 """
 
-from prunegate.registry.promotion import fetch_for_gate, fetch_verified, promote, rollback
+from prunegate.registry.promotion import (
+    fetch_for_gate,
+    fetch_verified,
+    promote,
+    reconcile,
+    rollback,
+)
+from prunegate.registry.release import (
+    Champion,
+    Release,
+    champion_at_start,
+    promote_release,
+    release,
+)
 from prunegate.registry.tracking import RunTracker, TrackingConfig, connect, flatten
 from prunegate.registry.versions import (
     CHALLENGER,
@@ -17,7 +30,8 @@ from prunegate.registry.versions import (
     status,
 )
 
-__all__ = ["CHALLENGER", "CHAMPION", "RunTracker", "TrackingConfig", "champion_version",
+__all__ = ["CHALLENGER", "CHAMPION", "Champion", "Release", "RunTracker", "TrackingConfig",
+           "champion_at_start", "champion_version", "promote_release", "reconcile", "release",
            "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
            "promote", "register_deployable", "release_tags", "resolve_model_uri", "rollback",
            "split_of", "status"]

@@ -1,9 +1,11 @@
 """Verified promotion and rollback: what gets deployed is exactly what was tested.
 
-Before ``champion`` moves to a version, its artifact is downloaded back from the registry and
-(1) its SHA-256 must equal the one recorded when it was validated, and (2) its accuracy on the test
-split, re-run from the downloaded file, must equal the validated accuracy. The move itself is a
-compare-and-set under a lock: it happens only if ``champion`` still points where the caller saw it.
+Before ``champion`` moves to a version, its artifact is downloaded back from the registry, its
+SHA-256 must equal the one recorded when it was validated, and the gate is re-evaluated on that
+copy (evaluation/recheck.py): no verdict is ever read from a tag, which anyone with write access
+can edit. The move itself is a compare-and-set under a lock: it happens only if ``champion`` still
+points where the caller saw it. The alias moves first and the history follows; a crash between
+the two is repaired by the next promotion or rollback (``reconcile``), so they always agree.
 """
 
 import hashlib
@@ -15,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 
 from prunegate.data.splits import data_sha256
-from prunegate.errors import DataError, PromotionRefused
+from prunegate.errors import DataError, PromotionRefused, TrackingError
+from prunegate.evaluation.recheck import recheck
+from prunegate.gates import GateConfig, failure_line
 from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (
@@ -79,9 +84,7 @@ def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) ->
     where = f"{model_name} v{version}"
     evidence = {"sha256": hashlib.sha256(data).hexdigest()}
     if test is not None:
-        if tags.get("data.test_sha256") not in (None, data_sha256(test)):
-            raise PromotionRefused(f"the test split differs from the one {where} was validated "
-                                   "on; re-run the recipe so both use the same data.")
+        _same_test_split(model_name, version, test)
         accuracy = float((predict_onnx(make_session(data), test["x"]) == test["y"]).mean())
         if abs(accuracy - float(tags["validated.accuracy"])) > 1e-9:
             raise PromotionRefused(f"{where} scores {accuracy:.4f} on the test split from the "
@@ -91,20 +94,33 @@ def verify(model_name: str, version: str, test: dict[str, np.ndarray] | None) ->
     return evidence
 
 
-def promote(model_name: str, version: str, test: dict[str, np.ndarray] | None,
-            expected_champion: str | None = ANY, reason: str = "promote") -> dict[str, Any]:
-    """Verify ``version`` and move ``champion`` to it if it still points at ``expected_champion``
-    (None: there must be no champion yet; ``ANY``: skip that check)."""
+def promote(model_name: str, version: str, test: dict[str, np.ndarray],
+            gates: GateConfig, baseline: onnx.ModelProto, expected_champion: str | None = ANY,
+            reason: str = "promote") -> dict[str, Any]:
+    """Re-gate the registry's copy of ``version`` against ``baseline`` on ``test`` and move
+    ``champion`` to it if it still points at ``expected_champion`` (None: there must be no
+    champion yet; ``ANY``: skip that check). Promoting the champion again changes nothing."""
     import mlflow
 
-    tags = version_info(model_name, version)["tags"]
-    if tags.get("gate.passed") != "true":
-        raise PromotionRefused(f"{model_name} v{version} did not pass its gate "
-                               f"(gate.passed={tags.get('gate.passed')}); it is not promoted.")
-    evidence = verify(model_name, version, test)
+    where = f"{model_name} v{version}"
+    data = fetch_verified(model_name, version)
+    _same_test_split(model_name, version, test)
+    verdict = recheck(onnx.load_from_string(data), baseline, test, gates)
+    if not verdict["passed"]:
+        raise PromotionRefused(f"{where} does not pass its gate, re-measured from the "
+                               f"registry's copy: {failure_line(verdict)}. Not promoted.")
+    evidence = {"sha256": hashlib.sha256(data).hexdigest(),
+                "rechecked": [c["name"] for c in verdict["checks"]
+                              if c["decision"] != "skipped"],
+                "accuracy": verdict["accuracy"]}
     uri = mlflow.get_tracking_uri()
     with promotion_lock(uri, model_name), tracking_errors(uri, "moving the champion alias"):
+        reconcile(model_name)
         current = champion_version(model_name)
+        if current == version:
+            log.info("%s is already %s: nothing moved", where, CHAMPION)
+            return {"version": version, "previous": current, "already_champion": True,
+                    **evidence}
         if expected_champion != ANY and current != expected_champion:
             raise PromotionRefused(
                 f"champion of {model_name} moved to v{current} while this run compared against "
@@ -113,12 +129,44 @@ def promote(model_name: str, version: str, test: dict[str, np.ndarray] | None,
         # fault injection for the concurrency test: widen the read-then-move window
         time.sleep(float(os.environ.get("PRUNEGATE_PROMOTION_PAUSE_S", "0")))
         stack, entries = read_stack(model_name)
+        # alias first: the alias is what deploys read; a history write lost after it is
+        # repaired by reconcile() on the next move
         mlflow_client().set_registered_model_alias(model_name, CHAMPION, version)
-        write_stack(model_name, [*stack, version],
-                    [*entries, {"to": version, "from": current, "why": reason, "at": time.time()}])
-    log.info("promoted %s v%s to %s (was %s), verified %s", model_name, version, CHAMPION,
-             current, evidence)
+        try:
+            write_stack(model_name, [*stack, version], [*entries, {
+                "to": version, "from": current, "why": reason, "at": time.time()}])
+        except Exception as error:
+            raise TrackingError(
+                f"{where} is champion now, but writing the champion history failed "
+                f"({str(error).splitlines()[0][:200]}); the next promote or rollback completes "
+                "it. Check the tracking store.") from error
+    log.info("promoted %s to %s (was v%s), re-gated: %s", where, CHAMPION, current, evidence)
     return {"version": version, "previous": current, **evidence}
+
+
+def reconcile(model_name: str) -> bool:
+    """Make the history agree with the alias after a move whose history write was lost;
+    True when it had to. Called under the promotion lock."""
+    current = champion_version(model_name)
+    stack, entries = read_stack(model_name)
+    if current is None or (stack and stack[-1] == current):
+        return False
+    if len(stack) >= 2 and stack[-2] == current:   # a rollback's alias move went through
+        stack = stack[:-1]
+    else:                                          # a promotion's alias move went through
+        stack = [*stack, current]
+    write_stack(model_name, stack, [*entries, {
+        "to": current, "from": None, "at": time.time(),
+        "why": "reconciled: the alias had moved but the history write did not complete"}])
+    log.warning("%s: champion history repaired to end at v%s", model_name, current)
+    return True
+
+
+def _same_test_split(model_name: str, version: str, test: dict[str, np.ndarray]) -> None:
+    recorded = version_info(model_name, version)["tags"].get("data.test_sha256")
+    if recorded not in (None, data_sha256(test)):
+        raise PromotionRefused(f"the test split differs from the one {model_name} v{version} "
+                               "was validated on; re-run the recipe so both use the same data.")
 
 
 def rollback(model_name: str, test: dict[str, np.ndarray] | None) -> dict[str, Any]:
@@ -127,6 +175,7 @@ def rollback(model_name: str, test: dict[str, np.ndarray] | None) -> dict[str, A
 
     uri = mlflow.get_tracking_uri()
     with promotion_lock(uri, model_name), tracking_errors(uri, "rolling back"):
+        reconcile(model_name)
         stack, entries = read_stack(model_name)
         current = champion_version(model_name)
         if len(stack) < 2 or stack[-1] != current:

@@ -96,7 +96,20 @@ def tracking_errors(uri: str, doing: str):
         first = str(error).splitlines()[0][:300]
         raise TrackingError(
             f"MLflow tracking store {redact(uri)} failed while {doing} ({first}). Nothing was "
-            "promoted. Check that the server is up, then re-run.") from error
+            f"promoted. {store_fix(uri, error)}") from error
+
+
+def store_fix(uri: str, error: BaseException) -> str:
+    """What to do about a store that failed: a file store's fix is not a server's."""
+    text = str(error).lower()
+    if uri.startswith("sqlite:///") and ("readonly" in text or "read-only" in text):
+        path = Path(uri.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:"))
+        return (f"The tracking database {path} is read-only for this user: give it and its "
+                f"folder write permission (chmod u+w {path} {path.parent}), or point "
+                "MLFLOW_TRACKING_URI at a writable store, then re-run.")
+    if uri.startswith("sqlite:///"):
+        return "Check that the database file exists and is not corrupt, then re-run."
+    return "Check that the server is up, then re-run."
 
 
 def connect(config: TrackingConfig) -> str:
@@ -119,9 +132,10 @@ def connect(config: TrackingConfig) -> str:
     try:
         mlflow.set_experiment(config.experiment)
     except Exception as error:
-        raise TrackingError(f"MLflow tracking store {redact(uri)} cannot be used ({error}). "
-                            "Check the URI, its credentials and that its database is reachable."
-                            ) from error
+        fix = store_fix(uri, error) if uri.startswith("sqlite:///") else (
+            "Check the URI, its credentials and that its database is reachable.")
+        raise TrackingError(f"MLflow tracking store {redact(uri)} cannot be used "
+                            f"({str(error).splitlines()[0][:300]}). {fix}") from error
     return uri
 
 
