@@ -201,7 +201,7 @@ class PrunegateHooks:
         def log_model() -> str:  # validate ran alone: the deployable was not logged yet
             return self.deployable_uri or tracker.log_model(model, "deployable", test["x"][:1])
 
-        self.release = registry.release(self.model_name, model, verdict, tags, log_model,
+        self.release = registry.register_release(self.model_name, model, verdict, tags, log_model,
                                         self.champion)
         # what CI's promote job needs: which version, and the champion it was gated against
         catalog.save("registration", self.release.record())

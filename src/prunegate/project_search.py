@@ -120,7 +120,7 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
                         prefix="release.")
     tags = registry.release_tags(recipe, winner, verdict, candidate["accuracy"], params, test,
                                  train, tracker.parent.info.run_id)
-    release = registry.release(
+    release = registry.register_release(
         name, models["candidate"], verdict, tags,
         lambda: tracker.log_model(models["candidate"], "deployable", test["x"][:1]), champion)
     return {**release.record(), "test_accuracy": candidate["accuracy"],

@@ -209,3 +209,39 @@ def _log(model, test) -> str:
     with mlflow.start_run():
         return mlflow.onnx.log_model(model, name="deployable", input_example=test["x"][:1],
                                      save_as_external_data=False).model_uri
+
+
+def test_release_registers_then_promotes_only_a_passed_gate(store, onnx_models, splits):
+    import mlflow
+
+    from prunegate.registry import release as releases
+    test = splits[2]
+
+    def log(model):
+        def log_model() -> str:
+            with mlflow.start_run():
+                return mlflow.onnx.log_model(model, name="deployable",
+                                             input_example=test["x"][:1],
+                                             save_as_external_data=False).model_uri
+        return log_model
+
+    def tags(model) -> dict[str, str]:
+        import hashlib
+        return {"artifact.sha256": hashlib.sha256(model.SerializeToString()).hexdigest(),
+                "validated.accuracy": "0.5"}
+
+    champion = releases.champion_at_start(store["model"])
+    assert champion == releases.Champion()                      # a first run: none yet
+    failed = {"passed": False, "outcome": "fail", "checks": []}
+    out = releases.register_release(store["model"], onnx_models[1], failed,
+                                    tags(onnx_models[1]), log(onnx_models[1]), champion)
+    out = releases.promote_release(out, test, OPEN, onnx_models[0], "test")
+    assert (out.promoted, out.gate_passed, out.champion_at_start) == (False, False, None)
+    passed = {"passed": True, "outcome": "pass", "checks": []}
+    out = releases.register_release(store["model"], onnx_models[0], passed,
+                                    tags(onnx_models[0]), log(onnx_models[0]), champion)
+    out = releases.promote_release(out, test, OPEN, onnx_models[0], "test")
+    assert out.promoted and aliases(store)["champion"] == out.version
+    again = releases.champion_at_start(store["model"])
+    assert again.version == out.version
+    assert again.model.SerializeToString() == onnx_models[0].SerializeToString()

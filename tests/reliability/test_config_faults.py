@@ -25,6 +25,9 @@ CASES = {
                        "did you mean 'sparsity'?"),
     "missing_recipe": ("pipelines/mnist_mpl.yml", "", "pipelines/mnist_mpl.yml does not exist",
                        "Recipes: deep_compression"),
+    "epochs_past_the_cap": (RECIPE, "train.epochs=1000000000",
+                            "'epochs' must be <= 10,000, got 1,000,000,000",
+                            "bound it by time instead: max_minutes"),
     "contradictory_stages": (RECIPE, "quantize.mode=dynamic,quantize.qat_epochs=3",
                              "quantize.qat_epochs and quantize.qat_lr are only read with "
                              "quantize.mode 'qat'", "(this one is 'dynamic')"),
@@ -66,3 +69,25 @@ def test_without_the_bad_value_the_same_command_runs(project):
     rerun = project.run("--config", RECIPE, "--params", TINY, "--to-nodes", "validate_data")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert (project.path / "data/08_reporting/data_validation.json").is_file()
+
+
+LAUGHS = """run:
+  env: mnist_mlp
+  params:
+    a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
+""" + "".join(f"    {n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n"
+              for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+@pytest.mark.parametrize(("config", "problem", "fix"), [
+    (LAUGHS, "cannot be read as a run config (YAML node expansion exceeds the configured "
+     "limit of 10000)", "Write it as plain YAML"),
+    ("run:\n  env: ../../tmp\n", "env '../../tmp' is not a configuration environment",
+     "an env is a folder name under conf/, one of base, deep_compression"),
+])
+def test_a_hostile_run_config_is_one_line_and_exit_2(project, config, problem, fix):
+    path = project.path / "pipelines" / "hostile.yml"
+    path.write_text(config)
+    result = project.run("--config", str(path))
+    assert_failed_cleanly(project, result, 2, problem, fix)
+    assert not (project.path / "data/01_raw/raw_data.npz").exists()      # nothing ran

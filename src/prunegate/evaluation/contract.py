@@ -62,19 +62,19 @@ def contract_rows(models: dict[str, onnx.ModelProto], candidate: str, references
     present, and finite outputs on every test input."""
     found = [d for ref in references if ref in models
              for d in differences(models[candidate], models[ref], ref)]
-    contract = _row("io_contract", len(found), "; ".join(found) or "",
+    contract = _row("io_contract", "io_differences", len(found), "; ".join(found) or "",
                     "inputs and outputs match " + " and ".join(r for r in references
                                                                if r in models))
-    finite = _row("finite_outputs", nonfinite,
+    finite = _row("finite_outputs", "nonfinite_outputs", nonfinite,
                   f"{nonfinite} of {tested} test inputs give NaN or inf outputs from the "
                   f"{candidate} model; they count as wrong, not as class 0" if nonfinite else "",
                   f"all {tested} test outputs finite")
     return [contract, finite]
 
 
-def _row(name: str, value: int, problem: str, fine: str) -> dict[str, Any]:
+def _row(name: str, metric: str, value: int, problem: str, fine: str) -> dict[str, Any]:
     passed = value == 0
-    return {"name": name, "metric": name, "basis": "absolute", "comparator": "<=",
+    return {"name": name, "metric": metric, "basis": "absolute", "comparator": "<=",
             "threshold": 0.0, "value": float(value), "interval": None, "resolution": 0.0,
             "decision": "pass" if passed else "fail", "passed": passed,
             "note": problem if not passed else "", "detail": fine if passed else problem}

@@ -15,7 +15,7 @@ from prunegate.registry.release import (
     Release,
     champion_at_start,
     promote_release,
-    release,
+    register_release,
 )
 from prunegate.registry.tracking import RunTracker, TrackingConfig, connect, flatten
 from prunegate.registry.versions import (
@@ -31,7 +31,8 @@ from prunegate.registry.versions import (
 )
 
 __all__ = ["CHALLENGER", "CHAMPION", "Champion", "Release", "RunTracker", "TrackingConfig",
-           "champion_at_start", "champion_version", "promote_release", "reconcile", "release",
+           "champion_at_start", "champion_version", "promote_release", "reconcile",
+           "register_release",
            "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
            "promote", "register_deployable", "release_tags", "resolve_model_uri", "rollback",
            "split_of", "status"]

@@ -95,7 +95,7 @@ def register(model_name: str, model_bytes: bytes, tags: dict[str, str],
     return version, True
 
 
-def release(model_name: str, candidate: onnx.ModelProto, verdict: dict[str, Any],
+def register_release(model_name: str, candidate: onnx.ModelProto, verdict: dict[str, Any],
             tags: dict[str, str], log_model: Callable[[], str], champion: Champion) -> Release:
     """Register the gated candidate as challenger (or reuse the version with its bytes)."""
     version, reused = register(model_name, candidate.SerializeToString(), tags, log_model)
@@ -116,4 +116,4 @@ def promote_release(result: Release, test: dict[str, np.ndarray], gates: GateCon
 
 
 __all__ = ["Champion", "Release", "champion_at_start", "existing_version", "promote_release",
-           "register", "release"]
+           "register", "register_release"]

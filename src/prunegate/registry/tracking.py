@@ -93,10 +93,18 @@ def tracking_errors(uri: str, doing: str):
     try:
         yield
     except (MlflowException, RequestException, OSError) as error:
-        first = str(error).splitlines()[0][:300]
+        first = _reason(error)
         raise TrackingError(
             f"MLflow tracking store {redact(uri)} failed while {doing} ({first}). Nothing was "
             f"promoted. {store_fix(uri, error)}") from error
+
+
+def _reason(error: BaseException) -> str:
+    """The line of a store error that says what happened: the database driver's own, when
+    SQLAlchemy wrapped it in lines about sessions and autoflush."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    return next((line for line in lines if "sqlite3." in line or "psycopg" in line),
+                lines[0])[:300]
 
 
 def store_fix(uri: str, error: BaseException) -> str:
@@ -135,7 +143,7 @@ def connect(config: TrackingConfig) -> str:
         fix = store_fix(uri, error) if uri.startswith("sqlite:///") else (
             "Check the URI, its credentials and that its database is reachable.")
         raise TrackingError(f"MLflow tracking store {redact(uri)} cannot be used "
-                            f"({str(error).splitlines()[0][:300]}). {fix}") from error
+                            f"({_reason(error)}). {fix}") from error
     return uri
 
 
