@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import onnx
 import pytest
 
 from .conftest import FAST_GATE, LOOSE
@@ -21,7 +22,12 @@ def cli(project, *args: str) -> subprocess.CompletedProcess:
 
 def test_status_compare_promote_rollback(gated_project):
     project = gated_project
-    # v1 is champion; re-gating the saved artifacts (no retraining) registers and promotes v2
+    # v1 is champion; re-gating the saved deployable (no retraining), made distinct by a doc
+    # string (the same bytes would reuse v1), registers and promotes v2
+    deployable = project.path / "data/06_models/model.int8.onnx"
+    model = onnx.load(str(deployable))
+    model.doc_string = "v2"
+    onnx.save(model, str(deployable))
     regate = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
                          f"{LOOSE},{FAST_GATE}")
     assert regate.returncode == 0, regate.stderr[-3000:]
@@ -39,10 +45,10 @@ def test_status_compare_promote_rollback(gated_project):
     assert back.returncode == 0, back.stderr
     assert json.loads(back.stdout.strip().splitlines()[-1])["version"] == "1"
 
-    stale = cli(project, "promote", "--version", "2", "--expect-champion", "2")
+    stale = cli(project, "promote", "--version", "2", "--expect-champion", "2", "--params", LOOSE)
     assert stale.returncode == 1
     assert "moved to v1 while this run compared against v2" in stale.stderr.strip().splitlines()[-1]
-    again = cli(project, "promote", "--version", "2")
+    again = cli(project, "promote", "--version", "2", "--params", LOOSE)
     assert again.returncode == 0, again.stderr
     assert "champion -> v2" in cli(project, "registry", "status").stdout
 

@@ -66,10 +66,12 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     last = bad.stderr.strip().splitlines()[-1]
     assert last.startswith("FAIL: min_accuracy: accuracy = ") and "needs >= 0.999" in last
     aliases = client.get_registered_model(MODEL).aliases
-    assert aliases == {"champion": 1, "challenger": 2}   # registered, not promoted
+    assert aliases == {"champion": 1, "challenger": 1}   # the same bytes: v1 reused, not promoted
     # the second run re-measured the champion (v1) beside the candidate
     second = json.loads((project.path / "data/08_reporting/gate.json").read_text())
     assert {c["name"]: c for c in second["checks"]}["no_worse_than_champion"]["decision"] == "pass"
     metrics = json.loads((project.path / "data/08_reporting/metrics.json").read_text())
     assert "champion" in metrics["stages"]
-    assert client.get_model_version(MODEL, "2").tags["gate.passed"] == "false"
+    tags = client.get_model_version(MODEL, "1").tags
+    assert (tags["gate.passed"], tags["revalidated.outcome"]) == ("true", "fail")
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == 1

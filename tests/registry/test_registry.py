@@ -194,11 +194,12 @@ def test_identical_bytes_reuse_their_version(store, onnx_models, splits):
     v = register(store, onnx_models[0], test)
     logged = []
     again, reused = register_release(store["model"], onnx_models[0].SerializeToString(),
-                                     {"run.id": "r2", "gate.passed": "true"},
+                                     {"run.id": "r2", "gate.outcome": "fail"},
                                      lambda: logged.append(1) or "unused")
     assert (again, reused, logged) == (v, True, [])
     tags = registry.status(store["model"])["versions"]["challenger"]["tags"]
-    assert tags["revalidated.run.id"] == "r2"
+    assert (tags["revalidated.run.id"], tags["revalidated.outcome"]) == ("r2", "fail")
+    assert tags["gate.passed"] == "true"        # the validation that registered it stays
     other, reused = register_release(store["model"], onnx_models[1].SerializeToString(), {},
                                       lambda: _log(onnx_models[1], test))
     assert reused is False and int(other) == int(v) + 1

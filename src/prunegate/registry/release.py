@@ -5,7 +5,7 @@ release means the same wherever it starts:
 - the champion the gate compares against is read once, at the start, with verified bytes; the
   promotion later compare-and-sets on exactly that version;
 - identical bytes are never registered twice: a version whose artifact has the same SHA-256 is
-  reused, and re-tagged with the new run's figures;
+  reused (it becomes challenger, and ``revalidated.*`` tags name the new run and its outcome);
 - ``champion`` moves only when the gate passed, promotion is on, and the registry's copy passes
   the gate again (promotion.promote re-measures it).
 """
@@ -86,8 +86,12 @@ def register(model_name: str, model_bytes: bytes, tags: dict[str, str],
     if version is None:
         return register_deployable(log_model(), model_name, tags), False
     client = mlflow_client()
+    # its own tags stay: they record the validation that registered it (and promotion never
+    # reads a verdict from tags anyway); the new run is recorded beside them
+    revalidated = {"revalidated.run.id": tags.get("run.id", ""),
+                   "revalidated.outcome": tags.get("gate.outcome", "")}
     with tracking_errors(mlflow.get_tracking_uri(), f"re-tagging {model_name} v{version}"):
-        for key, value in {**tags, "revalidated.run.id": tags.get("run.id", "")}.items():
+        for key, value in revalidated.items():
             client.set_model_version_tag(model_name, version, key, value)
         client.set_registered_model_alias(model_name, CHALLENGER, version)
     log.info("%s v%s has these exact bytes (SHA-256 %s…): reused, not registered again",
