@@ -19,6 +19,7 @@ from kedro.framework.hooks import hook_impl
 from prunegate import registry
 from prunegate.compression.export import export_onnx
 from prunegate.data.expectations import require_valid
+from prunegate.data.splits import data_sha256
 from prunegate.folder_lock import FolderLock
 from prunegate.gates import raise_unless_passed
 from prunegate.models import Checkpoint
@@ -37,7 +38,8 @@ STAGE_PARAMS = {"ingest": ("data",), "validate_data": ("validate_data",),
                 "distill": ("distill", "quantize"), "quantize": ("quantize",),
                 "validate": ("validate", "targets", "gates")}
 REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")
-# what registration uses, kept from the nodes' own inputs and outputs as they run
+# what registration uses, kept from the validate stage's own inputs and outputs as it runs
+# (the training split only as its hash: holding the array would hold its memory to the end)
 MEMORY = ("quantized_onnx", "baseline_onnx", "metrics", "test", "train")
 
 ACTIVE: "PrunegateHooks | None" = None  # the hook of the run in progress, for interrupt()
@@ -86,7 +88,7 @@ class PrunegateHooks:
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
-        self._remember(inputs)
+        self._remember(node, inputs)
         stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
         if stage == "train":  # before anything trains: can the test split decide the gate?
             for row in require_resolvable(self.configs["gates"], len(catalog.load("test")["y"]),
@@ -103,7 +105,7 @@ class PrunegateHooks:
     def after_node_run(self, node, catalog, inputs, outputs, is_async, run_id) -> None:
         if self.tracker is None:
             return
-        self._remember(outputs)
+        self._remember(node, outputs)
         for name, value in outputs.items():
             if isinstance(value, Checkpoint):
                 example = self._example(catalog)
@@ -140,8 +142,12 @@ class PrunegateHooks:
         """One test input: what a logged model's signature and input example are built from."""
         return (self.memory["test"] if "test" in self.memory else catalog.load("test"))["x"][:1]
 
-    def _remember(self, values: dict[str, Any]) -> None:
-        self.memory.update({k: v for k, v in values.items() if k in MEMORY})
+    def _remember(self, node, values: dict[str, Any]) -> None:
+        if "validate" not in node.tags:
+            return
+        for key in MEMORY:
+            if key in values:
+                self.memory[key] = data_sha256(values[key]) if key == "train" else values[key]
 
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
@@ -193,7 +199,7 @@ class PrunegateHooks:
         memory, tracker = self.memory, self.tracker
         model, test = memory["quantized_onnx"], memory["test"]
         candidate = memory["metrics"]["stages"][memory["metrics"]["candidate"]]
-        train = memory["train"] if "train" in memory else catalog.load("train")
+        train = memory["train"] if "train" in memory else data_sha256(catalog.load("train"))
         tags = registry.release_tags(
             str(self.params.get("recipe", "")), model.SerializeToString(), verdict,
             candidate["accuracy"], self.params, test, train, tracker.parent.info.run_id)

@@ -18,7 +18,7 @@ from prunegate import registry
 from prunegate.atomic import write_atomic
 from prunegate.compression.export import export_onnx
 from prunegate.config import from_dict
-from prunegate.data.splits import unseen_by
+from prunegate.data.splits import data_sha256, unseen_by
 from prunegate.errors import GateFailed, GateUndecided
 from prunegate.evaluation.measure import measure_and_gate
 from prunegate.params import check_params
@@ -119,7 +119,7 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
     tracker.log_metrics({k: v for k, v in candidate.items() if isinstance(v, int | float)},
                         prefix="release.")
     tags = registry.release_tags(recipe, winner, verdict, candidate["accuracy"], params, test,
-                                 train, tracker.parent.info.run_id)
+                                 data_sha256(train), tracker.parent.info.run_id)
     release = registry.register_release(
         name, models["candidate"], verdict, tags,
         lambda: tracker.log_model(models["candidate"], "deployable", test["x"][:1]), champion)

@@ -49,7 +49,7 @@ def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -
 
 
 def release_tags(recipe: str, model_bytes: bytes, verdict: dict[str, Any],
-                 validated_accuracy: float, params: dict[str, Any], test: dict, train: dict,
+                 validated_accuracy: float, params: dict[str, Any], test: dict, train_sha256: str,
                  run_id: str) -> dict[str, str]:
     """What a registered version carries so ``promote`` can verify it later: the artifact's
     hash, the accuracy it was validated at, the data and parameters, the gate's figures."""
@@ -64,7 +64,7 @@ def release_tags(recipe: str, model_bytes: bytes, verdict: dict[str, Any],
             "validated.accuracy": repr(validated_accuracy),
             "params.sha256": hashlib.sha256(json.dumps(params, sort_keys=True,
                                                        default=str).encode()).hexdigest(),
-            "data.test_sha256": data_sha256(test), "data.train_sha256": data_sha256(train),
+            "data.test_sha256": data_sha256(test), "data.train_sha256": train_sha256,
             "git.commit": git_commit(), "run.id": run_id,
             **{f"gate.{c['name']}": "skipped" if c["value"] is None else f"{c['value']:.6g}"
                for c in verdict["checks"]}}
