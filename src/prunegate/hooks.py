@@ -64,27 +64,32 @@ class PrunegateHooks:
         self.lock = FolderLock(self.data_folder, str(params.get("recipe", "run")))
         self.lock.acquire()  # before anything is written: a busy folder refuses this run
         ACTIVE = self
+        try:
+            self._start(params, pipeline, catalog)
+        except BaseException:  # nothing ran: close what opened, free the folder
+            self.on_pipeline_error(None, run_params, pipeline, catalog)
+            raise
+
+    def _start(self, params: dict[str, Any], pipeline, catalog) -> None:
         self.configs = check_params(params)
         self.params, self.verdict, self.deployable_uri = params, None, None
-        self.memory: dict[str, Any] = {}
-        self.release = None
+        self.memory, self.release = {}, None
         self.model_name = self.configs["mlflow"].registered_model
         self.tracker = registry.RunTracker(self.configs["mlflow"], params.get("recipe", "run"),
                                            params)
         # the gate compares against, and promotion compare-and-sets on, the champion this run
         # started with; its bytes are verified against its validated SHA-256 before use
-        self.champion = registry.Champion()
         if "gate_verdict" in pipeline.all_outputs():  # a stale record must not outlive its run
             catalog["registration"].remove()
-        if "champion_onnx" in pipeline.inputs():
-            catalog["champion_onnx"].remove()
-            catalog["champion_split"].remove()
-            self.champion = registry.champion_at_start(self.model_name)
-            if self.champion.version is not None:
-                catalog.save("champion_onnx", self.champion.model)
-                catalog.save("champion_split", self.champion.split)
-        else:
+        if "champion_onnx" not in pipeline.inputs():
             self.champion = registry.Champion(registry.champion_version(self.model_name))
+            return
+        catalog["champion_onnx"].remove()
+        catalog["champion_split"].remove()
+        self.champion = registry.champion_at_start(self.model_name)
+        if self.champion.version is not None:
+            catalog.save("champion_onnx", self.champion.model)
+            catalog.save("champion_split", self.champion.split)
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
@@ -153,6 +158,7 @@ class PrunegateHooks:
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
         global ACTIVE
         if self.tracker is None:
+            self._unlock()
             return
         tracker, verdict = self.tracker, self.verdict
         try:
