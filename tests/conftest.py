@@ -14,7 +14,7 @@ for key, value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "
 
 from prunegate.data import SplitConfig, load_mnist_sample, split_arrays  # noqa: E402
 from prunegate.models import build_model  # noqa: E402
-from prunegate.training import TrainConfig, fit  # noqa: E402
+from prunegate.training.loop import TrainConfig, fit  # noqa: E402
 
 REGRESSION = Path(__file__).parent / "regression"
 # the seed of every trained fixture and tiny run: `make test-seeds` runs the suite at 0, 1 and 2,

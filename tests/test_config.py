@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from prunegate.config import choose, from_dict, integer, number
 from prunegate.errors import ConfigError
+from prunegate.validators import choose, from_dict, integer, number
 
 
 @dataclass

@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from prunegate import resolution
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
-from prunegate.gates import (
+from prunegate.gate import resolution
+from prunegate.gate.rule import (
     CheckSpec,
     Evidence,
     GateConfig,

@@ -1,4 +1,4 @@
-from prunegate.metrics_diff import metrics_diff_markdown
+from prunegate.reporting.metrics_diff import metrics_diff_markdown
 
 
 def run(accuracy: float, size: int, ratio: float) -> dict:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
-from prunegate.params import check_params
 
 CONF = Path(__file__).parents[1] / "conf"
 

@@ -1,6 +1,6 @@
 """The run's summaries: every choice a timing made is named, with the pin that replays it."""
 
-from prunegate.report import measured_choices, pin_params
+from prunegate.reporting.summary import measured_choices, pin_params
 
 QUANTIZE = {"measured": True, "chosen": "int8:Gemm", "rule": "smallest within the noise",
             "pin": {"quantize.op_types": ["Gemm"]}}

@@ -4,7 +4,7 @@ import torch
 
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.models import build_model
-from prunegate.training import TrainConfig, accuracy, fit
+from prunegate.training.loop import TrainConfig, accuracy, fit
 
 
 def test_training_learns_and_records_a_curve_per_epoch(splits):
@@ -47,7 +47,7 @@ def test_cosine_schedule_decays_the_learning_rate(splits):
 
 def test_epochs_are_capped_with_a_pointer_to_the_time_budget():
     from prunegate.errors import ConfigError
-    from prunegate.training import MAX_EPOCHS
+    from prunegate.training.loop import MAX_EPOCHS
 
     with pytest.raises(ConfigError, match=r"'epochs' must be <= 10,000, got 1,000,000,000\. "
                                           r"For a long job, bound it by time instead"):
@@ -56,7 +56,7 @@ def test_epochs_are_capped_with_a_pointer_to_the_time_budget():
 
 
 def test_the_time_budget_ends_training_cleanly_after_an_epoch(monkeypatch):
-    import prunegate.training as training
+    import prunegate.training.loop as training
 
     clock = iter(range(0, 10_000, 60))  # every reading one minute later than the last
     monkeypatch.setattr(training.time, "monotonic", lambda: float(next(clock)))

@@ -1,3 +1,3 @@
-from prunegate.cli import main
+from prunegate.app.cli import main
 
 main()

@@ -5,7 +5,6 @@ artifact where a later stage would read it. A missing file names the stage that 
 """
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import onnx
 from kedro.io import AbstractDataset
 
 from prunegate.atomic import write_atomic
+from prunegate.data.arrays import read_npz
 from prunegate.data.mnist import load_mnist_sample
 from prunegate.data.sources import load_arrays, load_image_folder, load_table
 from prunegate.errors import DataError
@@ -49,16 +49,7 @@ class NpzDataset(_FileDataset):
     """A dict of numpy arrays in one .npz file."""
 
     def load(self) -> dict[str, np.ndarray]:
-        path = self._require()
-        if path.stat().st_size == 0:
-            raise DataError(f"data file {path} is empty. Delete it and re-run the pipeline that "
-                            "writes it.")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-            raise DataError(f"data file {path} is corrupt or not an .npz archive ({error}). "
-                            "Delete it and re-run the pipeline that writes it.") from error
+        return read_npz(self._require())
 
     def save(self, data: dict[str, np.ndarray]) -> None:
         def write(tmp: Path) -> None:

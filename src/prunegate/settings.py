@@ -16,7 +16,7 @@ warnings.filterwarnings("ignore", message=".*register_new_resolver", category=Us
 
 from kedro.config import OmegaConfigLoader  # noqa: E402
 
-from prunegate.hooks import PrunegateHooks  # noqa: E402
+from prunegate.app.hooks import PrunegateHooks  # noqa: E402
 
 HOOKS = (PrunegateHooks(),)
 

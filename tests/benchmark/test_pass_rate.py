@@ -2,8 +2,8 @@
 
 from click.testing import CliRunner
 
+from prunegate.app.cli import cli
 from prunegate.benchmark.pass_rate import headline, markdown, summarise
-from prunegate.cli import cli
 
 
 def run(recipe, seed, outcome, blocking=(), accuracy=0.93):

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 
 from prunegate.benchmark.recipes import compression_seconds
-from prunegate.benchmark.report import DENSE_EAGER, DENSE_ONNX, markdown_table, summarise, targets
 from prunegate.evaluation.latency import measure_interleaved
+from prunegate.reporting.benchmark import (
+    DENSE_EAGER,
+    DENSE_ONNX,
+    markdown_table,
+    summarise,
+    targets,
+)
 
 
 def _row(method, seed, acc, p50, size=1000, gz=900, gate=None):

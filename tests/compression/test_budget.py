@@ -7,10 +7,10 @@ from prunegate.compression.budget import ladder, prune_within_budget
 from prunegate.compression.prune import PruneConfig
 from prunegate.compression.schedules import finetune
 from prunegate.errors import ConfigError
-from prunegate.gates import GateConfig
+from prunegate.gate.resolution import accuracy_budget_pp, drop_margin_pp
+from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
-from prunegate.resolution import accuracy_budget_pp, drop_margin_pp
-from prunegate.training import TrainConfig, accuracy
+from prunegate.training.loop import TrainConfig, accuracy
 
 TUNE = TrainConfig(epochs=1)
 # 99% of the neurons (3 of 300, 1 of 100) cannot hold ten digits; half of them can

@@ -4,12 +4,12 @@ import pytest
 import torch
 from torch import nn
 
+from prunegate.app.recipe import check_params
 from prunegate.compression.distill import DistillConfig, distill, feature_kd_loss_fn, kd_loss
 from prunegate.compression.hints import tapped
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
-from prunegate.params import check_params
-from prunegate.training import TrainConfig, fit
+from prunegate.training.loop import TrainConfig, fit
 
 
 def test_kd_loss_matches_hintons_formula_on_fixed_logits():
@@ -140,7 +140,7 @@ def test_the_teacher_is_chosen_by_name():
 def test_keep_if_better_keeps_the_fine_tuned_model_when_kd_makes_it_worse(splits, trained_mlp):
     import copy
 
-    from prunegate.training import accuracy
+    from prunegate.training.loop import accuracy
     train, val = splits[0], splits[1]
     finetuned = Checkpoint(copy.deepcopy(trained_mlp), {})
     torch.manual_seed(1)
@@ -161,7 +161,7 @@ def test_keep_if_better_keeps_the_fine_tuned_model_when_kd_makes_it_worse(splits
 def test_disabled_distillation_passes_the_fine_tuned_model_on_unchanged(splits, trained_mlp):
     import copy
 
-    from prunegate.training import accuracy
+    from prunegate.training.loop import accuracy
     train, val = splits[0], splits[1]
     finetuned = Checkpoint(copy.deepcopy(trained_mlp), {})
     torch.manual_seed(1)

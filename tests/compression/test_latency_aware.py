@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.latency_aware import _greedy
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
 
 X = torch.zeros(1, 1, 28, 28)
 

@@ -4,13 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from prunegate.compression.export import export_onnx
+from prunegate.app.recipe import check_params
 from prunegate.compression.prune import PruneConfig, importance_batches, prune_
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model, load_checkpoint
 from prunegate.models.checkpoint import save_checkpoint
-from prunegate.params import check_params
-from prunegate.training import TrainConfig, accuracy, fit
+from prunegate.onnx_io.export import export_onnx
+from prunegate.training.loop import TrainConfig, accuracy, fit
 
 LAYERS = {"granularity": "layers", "criterion": "accuracy", "scope": "global"}
 

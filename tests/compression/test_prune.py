@@ -4,11 +4,11 @@ import pytest
 import torch
 import torch_pruning as tp
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session, measure_interleaved
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
 
 X = torch.zeros(1, 1, 28, 28)
 

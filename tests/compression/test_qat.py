@@ -5,14 +5,14 @@ import onnxruntime as ort
 import pytest
 import torch
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.compression.qat import fake_quant_weight, fake_quantized, qat_finetune
 from prunegate.compression.quantize import QuantizeConfig, quantize_static
 from prunegate.compression.schedules import finetune
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint
-from prunegate.training import TrainConfig, accuracy
+from prunegate.onnx_io.export import export_onnx
+from prunegate.training.loop import TrainConfig, accuracy
 
 
 def test_weights_land_on_orts_symmetric_int8_grid():

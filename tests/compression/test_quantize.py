@@ -3,11 +3,11 @@ import onnx
 import pytest
 import torch
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.quantize import QuantizeConfig, choose_variant, quantize_measured
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.metrics import predict_onnx
+from prunegate.onnx_io.export import export_onnx
 
 
 def timings(rng, p50: dict[str, float], rounds: int = 300, noise: float = 0.15) -> dict:
@@ -118,7 +118,7 @@ def test_dynamic_int8_quantizes_the_linear_layers_and_agrees_with_fp32(trained_m
 
 
 def test_gemm_to_matmul_is_exact(trained_mlp, splits):
-    from prunegate.compression.onnx_graph import gemm_to_matmul
+    from prunegate.onnx_io.graph import gemm_to_matmul
     fp32 = export_onnx(trained_mlp, (1, 28, 28))
     rewritten = gemm_to_matmul(fp32)
     assert "Gemm" not in {n.op_type for n in rewritten.graph.node}

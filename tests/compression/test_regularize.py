@@ -3,10 +3,10 @@ import copy
 import pytest
 import torch
 
-from prunegate.compression.regularize import sparsity_penalty
 from prunegate.errors import ConfigError
 from prunegate.models import build_model
-from prunegate.training import TrainConfig, fit
+from prunegate.training.loop import TrainConfig, fit
+from prunegate.training.regularize import sparsity_penalty
 
 
 def test_penalties_match_their_formulas_and_leave_the_classifier_out():

@@ -7,7 +7,7 @@ from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.compression.schedules import cubic_sparsity, finetune, round_fraction
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, build_model
-from prunegate.training import TrainConfig
+from prunegate.training.loop import TrainConfig
 
 X = torch.zeros(1, 1, 28, 28)
 

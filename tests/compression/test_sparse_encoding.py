@@ -1,13 +1,13 @@
 import numpy as np
 import torch
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.compression.quantize import QuantizeConfig, quantize_measured
-from prunegate.compression.sparse_encoding import sparse_encode
 from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.size import onnx_size
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
+from prunegate.onnx_io.sparse_encoding import sparse_encode
 
 
 def sparse_mlp(sparsity: float):

@@ -1,10 +1,10 @@
 import numpy as np
 
-from prunegate.compression.export import export_onnx
-from prunegate.evaluation.audit import bigger, run_gate_audit, slower
 from prunegate.evaluation.latency import make_session, measure_interleaved
 from prunegate.evaluation.metrics import predict_onnx
+from prunegate.gate.audit import bigger, run_gate_audit, slower
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
 
 
 def test_injections_change_only_what_they_claim(trained_mlp, splits):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from prunegate.compression.export import export_onnx
 from prunegate.data import SplitConfig, split_arrays
 from prunegate.data.splits import data_sha256, split_record, unseen_by
-from prunegate.evaluation.measure import measure_and_gate
-from prunegate.gates import GateConfig
+from prunegate.gate.measure import measure_and_gate
+from prunegate.gate.rule import GateConfig
+from prunegate.onnx_io.export import export_onnx
 
 # 4 pp: the ~200 test samples a differently salted champion never saw resolve ~3.3 pp
 GATE = GateConfig(min_accuracy=None, max_accuracy_drop_pp=None, max_latency_ratio=None,

@@ -1,15 +1,15 @@
 import numpy as np
 import pytest
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.errors import DataError
 from prunegate.evaluation.latency import make_session, measure_interleaved
-from prunegate.evaluation.measure import measure_models
 from prunegate.evaluation.metrics import classification_metrics
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.measure import measure_models
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
 
 
 def test_onnx_size_counts_params_and_nonzeros_from_the_artifact():

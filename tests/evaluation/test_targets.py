@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from prunegate.compression.export import export_onnx
+from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
-from prunegate.evaluation.measure import batch_of
 from prunegate.evaluation.targets import TargetProfile, select_target, target_profiles
+from prunegate.gate.measure import batch_of
 from prunegate.models import build_model
-from prunegate.params import check_params
+from prunegate.onnx_io.export import export_onnx
 
 
 def test_profiles_are_checked_and_the_first_batch_size_is_the_gate_batch():

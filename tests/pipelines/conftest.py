@@ -5,10 +5,24 @@ import torch
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from prunegate.app.hooks import NODE_CONFIGS
+from prunegate.app.recipe import check_params
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.models import Checkpoint
 
 TINY_TRAIN = {"epochs": 1, "lr": 0.001, "batch_size": 64}
+
+
+def typed(params: dict | None = None) -> dict:
+    """The typed configs the hook hands the nodes ("config:<name>"), parsed once from a recipe's
+    ``params`` (the sections left out take their defaults); a bad value raises ConfigError."""
+    configs = check_params(params or {})
+    return {f"config:{key}": configs[key] for key in NODE_CONFIGS}
+
+
+def config(name: str, params: dict | None = None):
+    """One of those configs: ``config("chain", {"prune": {...}})``."""
+    return typed(params)[f"config:{name}"]
 
 
 class KeptDataset(MemoryDataset):

@@ -6,17 +6,18 @@ from prunegate.errors import DataError
 from prunegate.pipelines.ingest import create_pipeline
 from prunegate.pipelines.ingest.nodes import load_raw_data, split_data
 
-from .conftest import run_pipeline
+from .conftest import config, run_pipeline, typed
 
 
 def test_split_data_node_rejects_mismatched_arrays():
     with pytest.raises(DataError):
-        split_data({"x": np.zeros((10, 784), np.uint8), "y": np.zeros(9, np.int64)}, {})
+        split_data({"x": np.zeros((10, 784), np.uint8), "y": np.zeros(9, np.int64)},
+                   config("data"))
 
 
 def test_ingest_pipeline_writes_three_disjoint_splits():
     out = run_pipeline(create_pipeline(), {"raw_input": load_mnist_sample(),
-                                           "params:data": {"seed": 0}})
+                                           **typed({"data": {"seed": 0}})})
     assert len(out["raw_data"]["y"]) == 5000
     assert out["train"]["shape"].tolist() == [1, 28, 28] and len(out["train"]["classes"]) == 10
     sizes = [len(out[s]["y"]) for s in ("train", "val", "test")]
@@ -37,17 +38,17 @@ def test_ingest_then_the_data_gate_pass_on_the_built_in_data():
     suite = yaml.safe_load((Path(__file__).parents[2] / "conf/base/parameters_validate_data.yml")
                            .read_text())["validate_data"]
     out = run_pipeline(create_pipeline() + data_gate(),
-                       {"raw_input": load_mnist_sample(), "params:data": {"seed": 0},
-                        "params:validate_data": suite})
+                       {"raw_input": load_mnist_sample(),
+                        **typed({"data": {"seed": 0}, "validate_data": suite})})
     report = out["data_validation"]
     assert report["success"] and set(report["splits"]) == {"train", "val", "test"}
     assert report["splits"]["train"]["rows"] == len(out["train"]["y"])
 
 
 def test_the_synthetic_source_has_the_size_asked_for():
-    out = run_pipeline(create_pipeline(), {"raw_input": {}, "params:data": {
-        "source": "synthetic", "samples": 2000}})
-    assert len(out["raw_data"]["y"]) == 2000 == len(load_raw_data({}, {"source": "synthetic",
-                                                                       "samples": 2000})["y"])
+    synthetic = {"data": {"source": "synthetic", "samples": 2000}}
+    out = run_pipeline(create_pipeline(), {"raw_input": {}, **typed(synthetic)})
+    assert len(out["raw_data"]["y"]) == 2000 == len(
+        load_raw_data({}, config("data", synthetic))["y"])
     sizes = [len(out[s]["y"]) for s in ("train", "val", "test")]
     assert sum(sizes) == 2000 and 300 < sizes[2] < 500

@@ -7,10 +7,7 @@ from prunegate.models import Checkpoint, build_model
 from prunegate.pipelines.prune import create_pipeline
 from prunegate.pipelines.prune.nodes import prune_model
 
-from .conftest import run_pipeline
-
-NODE_DEFAULTS = {"params:validate": {}, "params:targets": None, "params:finetune": {},
-                 "params:quantize": {}, "params:gates": {}}
+from .conftest import run_pipeline, typed
 
 
 def test_pruning_leaves_the_baseline_untouched(baseline, splits):
@@ -33,16 +30,24 @@ def test_layer_dropping_is_measured_on_the_validation_split(splits):
     assert len(report["layers"]) == 1 + 3 * 2 + 1
 
 
-def test_prune_node_rejects_bad_sparsity(baseline, splits):
+def test_a_bad_sparsity_is_refused_before_the_node_runs():
     with pytest.raises(ConfigError, match="prune.sparsity"):
-        prune_model(baseline, splits[0], splits[1], splits[2], {"sparsity": 1.0}, {}, None, {},
-                    {}, {})
+        typed({"prune": {"sparsity": 1.0}})
+
+
+def test_prune_node_shrinks_neurons(baseline, splits):
+    configs = typed({"prune": {"granularity": "neurons", "sparsity": 0.5}})
+    pruned, report = prune_model(baseline, splits[0], splits[1], splits[2],
+                                 configs["config:chain"], configs["config:target"],
+                                 configs["config:gates"])
+    assert pruned.model.features[1].weight.shape == (150, 784)
+    assert "accuracy_budget" not in report   # no budget asked: one prune, no back-off
 
 
 def test_prune_pipeline_unstructured_reaches_the_sparsity(baseline, splits):
     out = run_pipeline(create_pipeline(), {
         "baseline_model": baseline, "train": splits[0], "val": splits[1], "test": splits[2],
-        "params:prune": {"granularity": "weights", "sparsity": 0.9}, **NODE_DEFAULTS})
+        **typed({"prune": {"granularity": "weights", "sparsity": 0.9}})})
     layers = out["prune_report"]["layers"]
     zeros = sum(v["after"]["sparsity"] * v["after"]["params"] for k, v in layers.items()
                 if k != "classifier")

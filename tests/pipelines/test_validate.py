@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
 
-from prunegate.compression.export import export_onnx
 from prunegate.errors import ConfigError
+from prunegate.onnx_io.export import export_onnx
 from prunegate.pipelines.validate import create_pipeline
-from prunegate.pipelines.validate.nodes import measure_and_gate_stages
 
-from .conftest import TINY_TRAIN, run_pipeline
+from .conftest import TINY_TRAIN, run_pipeline, typed
 
 STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized")
 FAST = {"latency_repeats": 60, "latency_warmup": 2, "report_repeats": 20, "target": "t"}
@@ -14,16 +13,14 @@ TARGETS = {"t": {"intra_op_threads": 1, "batch_sizes": [1, 32]}}
 OFF = {"k": 0}
 
 
-def test_node_rejects_a_wrongly_typed_threshold_before_measuring(baseline, pruned, splits):
+def test_a_wrongly_typed_threshold_is_refused_before_anything_is_measured():
     with pytest.raises(ConfigError, match="gates.max_size_ratio"):
-        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None, None,
-                                splits[2], OFF, FAST, TARGETS, {"max_size_ratio": "small"})
+        typed({"gates": {"max_size_ratio": "small"}})
 
 
-def test_node_rejects_an_unknown_target_with_the_known_ones(baseline, pruned, splits):
+def test_an_unknown_target_is_refused_with_the_known_ones():
     with pytest.raises(ConfigError, match="unknown validate.target 'gpu'.*Choose one of: t"):
-        measure_and_gate_stages(None, baseline, pruned, pruned, pruned, None, None, None, None,
-                                splits[2], OFF, {**FAST, "target": "gpu"}, TARGETS, {})
+        typed({"validate": {**FAST, "target": "gpu"}, "targets": TARGETS})
 
 QUANTIZE_REPORT = {"measured": True, "chosen": "fp32", "rule": "the smallest within the noise",
                    "pin": {"quantize.op_types": []}}
@@ -35,14 +32,14 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
               "champion_split": None,
-              "test": splits[2], "train": splits[0], "params:validate": FAST,
-              "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
-              "params:distill": {"training": TINY_TRAIN},
+              "test": splits[2], "train": splits[0], **typed({
+                  "validate": FAST, "targets": TARGETS, "finetune": TINY_TRAIN,
+                  "distill": {"training": TINY_TRAIN},
+                  "gates": {"max_size_ratio": 0.5, "max_latency_ratio": None}}),
               "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {
                   "fc": {"before": {"params": 100, "sparsity": 0.0},
                          "after": {"params": 100, "sparsity": 0.8}}}},
-              "quantize_report": QUANTIZE_REPORT,
-              "params:gates": {"max_size_ratio": 0.5, "max_latency_ratio": None}}
+              "quantize_report": QUANTIZE_REPORT}
     out = run_pipeline(create_pipeline(), inputs)
     stages = out["metrics"]["stages"]
     assert set(stages) == set(STAGES)
@@ -97,13 +94,13 @@ def test_kfold_stability_repeats_finetune_and_distill_per_fold_and_can_be_gated(
               "finetuned_model": pruned, "distilled_model": baseline,
               "distilled_onnx": onnx_model, "quantized_onnx": onnx_model, "champion_onnx": None,
               "champion_split": None,
-              "test": splits[2], "train": splits[0], "params:validate": {**FAST, "kfold": 3},
-              "params:targets": TARGETS, "params:finetune": TINY_TRAIN, "params:prune": {},
-              "params:distill": {"training": TINY_TRAIN},
+              "test": splits[2], "train": splits[0], **typed({
+                  "validate": {**FAST, "kfold": 3}, "targets": TARGETS, "finetune": TINY_TRAIN,
+                  "distill": {"training": TINY_TRAIN},
+                  "gates": {"max_size_ratio": None, "max_latency_ratio": None, "checks": [
+                      {"metric": "kfold_accuracy_std", "comparator": "<=", "threshold": 0.0}]}}),
               "prune_report": {"config": {"granularity": "weights", "sparsity": 0.8}, "layers": {}},
-              "quantize_report": QUANTIZE_REPORT,
-              "params:gates": {"max_size_ratio": None, "max_latency_ratio": None, "checks": [
-                  {"metric": "kfold_accuracy_std", "comparator": "<=", "threshold": 0.0}]}}
+              "quantize_report": QUANTIZE_REPORT}
     out = run_pipeline(create_pipeline(), inputs)
     kfold = out["kfold_report"]
     assert kfold["k"] == 3 and [f["fold"] for f in kfold["folds"]] == [1, 2, 3]

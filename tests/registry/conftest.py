@@ -4,12 +4,12 @@ import uuid
 import pytest
 
 from prunegate import registry
-from prunegate.compression.export import export_onnx
 from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.metrics import predict_onnx
 from prunegate.models import build_model
+from prunegate.onnx_io.export import export_onnx
 from prunegate.registry.promotion import data_sha256
-from prunegate.training import TrainConfig, fit, seed_everything
+from prunegate.training.loop import TrainConfig, fit, seed_everything
 
 from ..servers import MlflowServer
 

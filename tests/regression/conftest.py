@@ -3,7 +3,7 @@
     pytest tests/regression --candidate data/06_models/model.int8.onnx
     pytest tests/regression --candidate models:/prunegate-mnist-mlp@challenger --recipe mnist_mlp
 
-Run from the project root. The verdict comes from ``prunegate.project.gate_candidate``, the call
+Run from the project root. The verdict comes from ``prunegate.app.project.gate_candidate``, the call
 ``prunegate gate --candidate`` makes, so both decide alike. JUnit XML goes to
 data/08_reporting/regression-<recipe>.xml unless --junitxml says otherwise.
 """
@@ -12,7 +12,7 @@ import pytest
 
 
 def _check_names(config) -> list[str]:
-    from prunegate.project import recipe_context
+    from prunegate.app.project import recipe_context
 
     configs, _ = recipe_context(config.getoption("--recipe"), connect=False)
     return [spec.name for spec in configs["gates"].specs()]
@@ -26,8 +26,8 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def verdict(request) -> dict:
     """One measurement for the whole suite: every check reads the same evidence."""
+    from prunegate.app.project import gate_candidate
     from prunegate.errors import find_prunegate_error
-    from prunegate.project import gate_candidate
 
     try:
         return gate_candidate(request.config.getoption("--recipe"),

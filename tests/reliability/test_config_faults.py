@@ -2,9 +2,9 @@
 
 import pytest
 
+from prunegate.app.project import parse_overrides
+from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
-from prunegate.params import check_params
-from prunegate.project import parse_overrides
 
 from ..test_params import load_env
 from .conftest import TINY, aliases, assert_failed_cleanly

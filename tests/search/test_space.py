@@ -3,8 +3,8 @@
 import optuna
 import pytest
 
+from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
-from prunegate.params import check_params
 from prunegate.search.config import SearchConfig, constraint_gate
 from prunegate.search.space import apply, check_choices, dimensions, sample
 from prunegate.search.study import misses, pareto_front

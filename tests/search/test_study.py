@@ -5,9 +5,11 @@ import copy
 import onnx
 import pytest
 
-from prunegate.compression.export import export_onnx
+from prunegate.app.recipe import check_params
+from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.models import Checkpoint
+from prunegate.onnx_io.export import export_onnx
 from prunegate.search.config import SearchConfig, constraint_gate
 from prunegate.search.space import apply
 from prunegate.search.study import pareto_front, run_search
@@ -42,7 +44,8 @@ def _params(**search) -> dict:
 
 def _search(inputs, **search):
     params = _params(**search)
-    return run_search(params, SearchConfig(**params["search"]), inputs, TargetProfile())
+    return run_search(params, SearchConfig(**params["search"]), inputs, TargetProfile(),
+                      check_params)
 
 
 def test_a_search_finds_the_pareto_front_and_the_best_feasible_trial(inputs):
@@ -87,15 +90,33 @@ def test_the_wall_time_budget_stops_new_trials(inputs):
     assert max(starts) - min(starts) < 1.0   # no trial started after the budget ran out
 
 
-def test_a_hopeless_trial_stops_after_fine_tuning_and_a_bad_combination_is_refused(inputs):
+def test_a_hopeless_trial_stops_after_fine_tuning(inputs):
     params = _params()
     gate = constraint_gate(SearchConfig(constraints={"min_accuracy": 0.5}), None)
-    job = TrialJob(0, {}, params, gate, TargetProfile(), accuracy_floor=1.0,
-                   prune_margin_pp=0.0, latency_repeats=20)
+    job = TrialJob(0, {}, check_params(params)["chain"], gate, TargetProfile(),
+                   accuracy_floor=1.0, prune_margin_pp=0.0, latency_repeats=20)
     result = run_trial(job, inputs)
     assert result["state"] == "pruned" and "onnx" not in result
     assert result["finetuned_val_accuracy"] < 1.0
     assert "after fine-tuning is more than 0 pp under" in result["reason"]
-    bad = apply(params, {"prune.schedule": "gradual", "prune.granularity": "neurons"})
-    result = run_trial(TrialJob(1, {}, bad, gate, TargetProfile(), 0.0, 5.0, 20), inputs)
-    assert result["state"] == "invalid" and "gradual" in result["reason"]
+
+
+def test_a_trial_whose_parameters_are_refused_is_invalid_and_never_runs(inputs):
+    # the preflight checks every categorical combination of SPACE, then both sparsity bounds
+    combinations = 2 * 2 * 2 + 2
+    calls = []
+
+    def check(params):  # accepts the preflight's combinations, refuses every trial after them
+        calls.append(params)
+        if len(calls) > combinations:
+            raise ConfigError("prune.schedule 'gradual' needs granularity 'weights'.")
+        return check_params(params)
+
+    params = _params(trials=3, constraints={"min_accuracy": 0.1})
+    report, winner = run_search(params, SearchConfig(**params["search"]), inputs,
+                                TargetProfile(), check)
+    assert [t["state"] for t in report["trials"]] == ["invalid"] * 3 and winner is None
+    assert all("gradual" in t["reason"] and "where" not in t for t in report["trials"])
+    with pytest.raises(ConfigError, match="gradual"):  # and the real check refuses this one
+        check_params(apply(params, {"prune.schedule": "gradual",
+                                    "prune.granularity": "neurons"}))

@@ -6,7 +6,7 @@ import torch
 from onnx import TensorProto, helper
 from torch import nn
 
-from prunegate.compression.export import INPUT_NAME, OUTPUT_NAME
+from prunegate.onnx_io.export import INPUT_NAME, OUTPUT_NAME
 
 
 def floor_model(input_shape: tuple[int, ...], classes: int) -> onnx.ModelProto:

@@ -22,8 +22,8 @@ from onnxruntime import quantization as ortq
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from prunegate.compression.export import export_onnx
-from prunegate.training import TrainConfig, fit
+from prunegate.onnx_io.export import export_onnx
+from prunegate.training.loop import TrainConfig, fit
 
 log = logging.getLogger(__name__)
 

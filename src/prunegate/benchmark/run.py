@@ -31,15 +31,15 @@ from prunegate.benchmark.peers import (
     torch_pruning_matched_macs,
 )
 from prunegate.benchmark.recipes import run_recipe, scratch_project
-from prunegate.benchmark.report import markdown_table, pareto_plot, summarise
-from prunegate.datasets import NpzDataset
+from prunegate.data.arrays import read_npz
 from prunegate.evaluation.latency import measure_interleaved
-from prunegate.evaluation.measure import batch_of
 from prunegate.evaluation.metrics import predict_onnx
 from prunegate.evaluation.size import count_macs, onnx_size
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.measure import batch_of
 from prunegate.models import load_checkpoint
-from prunegate.training import TrainConfig
+from prunegate.reporting.benchmark import markdown_table, pareto_plot, summarise
+from prunegate.training.loop import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def _one(project: Path, model_name: str, seed: int, config: BenchConfig,
              "gate_passed": passed})
         if recipe == reference:
             base_folder = folder
-    data = {k: NpzDataset(str(base_folder / "05_model_input" / f"{k}.npz")).load()
+    data = {k: read_npz(base_folder / "05_model_input" / f"{k}.npz")
             for k in ("train", "val", "test")}
     dense = load_checkpoint(base_folder / "06_models" / "baseline.pt").model
     dense_onnx = onnx.load(base_folder / "06_models" / "baseline.onnx")

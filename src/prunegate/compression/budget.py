@@ -31,7 +31,7 @@ from prunegate.compression.schedules import finetune, first_step_sparsity
 from prunegate.evaluation.bootstrap import paired_accuracy_drop_ci
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.models import Checkpoint, fresh_copy
-from prunegate.training import TrainConfig, predict
+from prunegate.training.loop import TrainConfig, predict
 
 log = logging.getLogger(__name__)
 Split = dict[str, np.ndarray]

@@ -13,12 +13,12 @@ from torch.nn import functional as F
 
 from prunegate.compression.hints import hint_loss, projections, tapped
 from prunegate.compression.qat import quant_aware_context
-from prunegate.config import choose, number
 from prunegate.data.splits import schema
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, ModelConfig
 from prunegate.models.zoo import ZOO
-from prunegate.training import LossFn, TrainConfig, accuracy, fit, mean_loss, seed_everything
+from prunegate.training.loop import LossFn, TrainConfig, accuracy, fit, mean_loss, seed_everything
+from prunegate.validators import choose, number
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from prunegate.compression.export import export_onnx
 from prunegate.compression.structured import prune_structured_
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import LatencyStats, measure_interleaved
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.onnx_io.export import export_onnx
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 
 from prunegate.compression.criteria import CRITERIA, NEURON_ONLY
 from prunegate.compression.layers import LAYER_CRITERIA
-from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
+from prunegate.validators import choose, integer, number
 
 GRANULARITIES = ("weights", "neurons", "layers")
 SELECTIONS = ("ranked", "threshold")

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from prunegate.models import Checkpoint
-from prunegate.training import TrainConfig, fit
+from prunegate.training.loop import TrainConfig, fit
 
 QUANTIZED = (nn.Linear, nn.Conv2d)
 

@@ -19,12 +19,12 @@ import numpy as np
 import onnx
 from onnxruntime import quantization as ortq
 
-from prunegate.compression.onnx_graph import gemm_to_matmul
-from prunegate.compression.sparse_encoding import sparse_encode
-from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import make_session, measure_interleaved
+from prunegate.onnx_io.graph import gemm_to_matmul
+from prunegate.onnx_io.sparse_encoding import sparse_encode
+from prunegate.validators import choose, integer, number
 
 log = logging.getLogger(__name__)
 

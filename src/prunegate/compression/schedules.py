@@ -26,7 +26,7 @@ from prunegate.compression.prune import PruneConfig, importance_batches, prunabl
 from prunegate.compression.qat import quant_aware_context
 from prunegate.compression.unstructured import apply_masks_, ranked_masks
 from prunegate.models import Checkpoint
-from prunegate.training import TrainConfig, fit
+from prunegate.training.loop import TrainConfig, fit
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,9 @@
 the arrays exist, are numeric, agree in length and share one sample shape. The suite then checks
 the values (range, NaN, labels, balance, leakage)."""
 
+import zipfile
+from pathlib import Path
+
 import numpy as np
 
 from prunegate.errors import DataError
@@ -35,3 +38,16 @@ def check_arrays(splits: dict[str, dict[str, np.ndarray]]) -> None:
     if len(set(shapes.values())) > 1:
         described = ", ".join(f"{n} {s}" for n, s in shapes.items())
         raise DataError(f"the splits' samples differ in shape ({described}). {FIX}")
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """A dict of arrays from one .npz file (a split the pipeline wrote), refusing pickles."""
+    if path.stat().st_size == 0:
+        raise DataError(f"data file {path} is empty. Delete it and re-run the pipeline that "
+                        "writes it.")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"data file {path} is corrupt or not an .npz archive ({error}). "
+                        "Delete it and re-run the pipeline that writes it.") from error

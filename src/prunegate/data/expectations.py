@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from prunegate.config import did_you_mean
 from prunegate.data.arrays import check_arrays
 from prunegate.data.splits import schema
 from prunegate.errors import ConfigError, DataError
+from prunegate.validators import did_you_mean
 
 log = logging.getLogger(__name__)
 

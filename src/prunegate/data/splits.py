@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError, DataError
+from prunegate.validators import choose, integer, number
 
 log = logging.getLogger(__name__)
 

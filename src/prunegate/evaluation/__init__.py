@@ -1,1 +1,1 @@
-"""Measuring models: quality, latency on the target, size."""
+"""Measuring models: quality, latency on the target, size, the I/O contract, bootstrap bounds."""

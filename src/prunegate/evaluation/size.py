@@ -13,7 +13,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from prunegate.compression.sparse_encoding import sparse_encode
+from prunegate.onnx_io.sparse_encoding import sparse_encode
 
 # tensors that hold weights or biases; shape and index tensors (int64) are not parameters
 _PARAM_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.INT8,

@@ -11,9 +11,9 @@ from typing import Any
 
 import onnxruntime as ort
 
-from prunegate.config import choose, from_dict, integer
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session
+from prunegate.validators import choose, from_dict, integer
 
 RUNTIMES = ("onnxruntime",)
 

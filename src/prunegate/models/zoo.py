@@ -13,7 +13,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from prunegate.config import choose
 from prunegate.errors import ConfigError
 from prunegate.models.custom import (
     SOURCE,
@@ -22,6 +21,7 @@ from prunegate.models.custom import (
     load_weights,
     resolve_factory,
 )
+from prunegate.validators import choose
 
 MNIST_SHAPE = (1, 28, 28)
 

@@ -21,8 +21,8 @@ import onnx
 
 from prunegate.data.splits import data_sha256
 from prunegate.errors import DataError, PromotionRefused, TrackingError
-from prunegate.evaluation.recheck import recheck
-from prunegate.gates import GateConfig, failure_line
+from prunegate.gate.recheck import recheck
+from prunegate.gate.rule import GateConfig, failure_line
 from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from prunegate.gates import GateConfig, failure_line
+from prunegate.gate.rule import GateConfig, failure_line
 from prunegate.registry.promotion import fetch_for_gate, promote
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from prunegate.config import did_you_mean
 from prunegate.errors import ConfigError, TrackingError
+from prunegate.validators import did_you_mean
 
 log = logging.getLogger(__name__)
 

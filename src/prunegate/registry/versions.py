@@ -53,8 +53,8 @@ def release_tags(recipe: str, model_bytes: bytes, verdict: dict[str, Any],
                  run_id: str) -> dict[str, str]:
     """What a registered version carries so ``promote`` can verify it later: the artifact's
     hash, the accuracy it was validated at, the data and parameters, the gate's figures."""
-    from prunegate.config import from_dict
     from prunegate.data.splits import SplitConfig, data_sha256, split_record
+    from prunegate.validators import from_dict
 
     split = split_record(from_dict(SplitConfig, params.get("data"), "data"))
     return {"recipe": recipe, **{f"split.{key}": str(value) for key, value in split.items()},

@@ -4,9 +4,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from prunegate.config import choose, integer, number
 from prunegate.errors import ConfigError
-from prunegate.gates import ABSOLUTE_ONLY, CheckSpec, GateConfig, gate_config
+from prunegate.gate.rule import ABSOLUTE_ONLY, CheckSpec, GateConfig, gate_config
+from prunegate.validators import choose, integer, number
 
 BACKENDS = ("ray", "local")
 SHORTHANDS = ("min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms", "max_latency_ratio",

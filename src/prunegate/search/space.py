@@ -12,8 +12,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from prunegate.config import did_you_mean, number
 from prunegate.errors import ConfigError
+from prunegate.validators import did_you_mean, number
 
 # the stages a trial re-runs; model, data and train are the baseline's and stay fixed
 SEARCHABLE = ("prune", "finetune", "distill", "quantize")

@@ -15,28 +15,31 @@ from tqdm.auto import tqdm
 
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gates import HIGHER_IS_BETTER
-from prunegate.params import check_params
+from prunegate.gate.rule import HIGHER_IS_BETTER
 from prunegate.search.config import OBJECTIVES, SearchConfig, constraint_gate
 from prunegate.search.executors import make_executor, require_reachable
 from prunegate.search.space import apply, check_choices, dimensions, sample
 from prunegate.search.trial import Inputs, TrialJob
-from prunegate.training import accuracy
+from prunegate.training.loop import accuracy
 
 log = logging.getLogger(__name__)
 # a compressed model rarely beats its dense original by more than this on validation data
 HEADROOM = 0.02
 
 
+Check = Callable[[dict[str, Any]], dict[str, Any]]
+
+
 def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
-               target: TargetProfile,
+               target: TargetProfile, check: Check,
                on_result: Callable[[dict[str, Any]], None] | None = None
                ) -> tuple[dict[str, Any], bytes | None]:
     """The search report, and the deployable bytes of the best trial that meets every
-    constraint (None when no trial does)."""
+    constraint (None when no trial does). ``check`` is the recipe's parameter check: it parses
+    each trial's parameters once, into the configs whose "chain" the trial runs."""
     import optuna
 
-    dims, combinations, gate = preflight(params, config)
+    dims, combinations, gate = preflight(params, config, check)
     base_accuracy = accuracy(inputs.baseline.model, inputs.val)
     floor = _accuracy_floor(gate, base_accuracy)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -48,6 +51,15 @@ def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
     started, asked, results, pending = time.time(), 0, [], {}
     deadline = started + (config.timeout_s or float("inf"))
     bar = tqdm(total=config.trials, desc="search", unit="trial")
+
+    def record(result: dict[str, Any]) -> None:
+        _tell(study, pending.pop(result["number"]), result, gate)
+        results.append(result)
+        bar.update()
+        bar.set_postfix(feasible=sum(bool(r.get("feasible")) for r in results))
+        if on_result is not None:
+            on_result(result)
+
     try:
         while True:
             while asked < config.trials and time.time() < deadline and \
@@ -55,19 +67,19 @@ def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
                 trial = study.ask()
                 chosen = sample(trial, dims)
                 pending[trial.number] = trial
-                executor.submit(TrialJob(trial.number, chosen, apply(params, chosen), gate,
-                                         target, floor, config.prune_margin_pp,
-                                         config.latency_repeats))
                 asked += 1
+                try:  # a combination no stage accepts (gradual + neurons): never submitted
+                    chain = check(apply(params, chosen))["chain"]
+                except ConfigError as error:
+                    now = time.time()
+                    record({"number": trial.number, "chosen": chosen, "state": "invalid",
+                            "reason": str(error), "started": now, "ended": now})
+                    continue
+                executor.submit(TrialJob(trial.number, chosen, chain, gate, target, floor,
+                                         config.prune_margin_pp, config.latency_repeats))
             if not executor.running:
                 break
-            result = executor.next_done()
-            _tell(study, pending.pop(result["number"]), result, gate)
-            results.append(result)
-            bar.update()
-            bar.set_postfix(feasible=sum(bool(r.get("feasible")) for r in results))
-            if on_result is not None:
-                on_result(result)
+            record(executor.next_done())
         backend = executor.describe()
     finally:
         bar.close()
@@ -80,11 +92,11 @@ def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
     return report, winner
 
 
-def preflight(params: dict[str, Any], config: SearchConfig):
+def preflight(params: dict[str, Any], config: SearchConfig, check: Check):
     """Everything that can be refused before a baseline is trained or a trial runs: the space,
     the constraints and the Ray address."""
     dims = dimensions(config.space, params)
-    combinations = check_choices(params, dims, check_params)
+    combinations = check_choices(params, dims, check)
     gate = constraint_gate(config, params.get("gates"))
     address = config.address()
     if config.backend == "ray" and address not in (None, "auto", "local"):

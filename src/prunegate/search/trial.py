@@ -1,8 +1,9 @@
-"""One trial: the recipe's own stages with the trial's parameters, then the constraints.
+"""One trial: the recipe's own chain with the trial's parameters, then the constraints.
 
-A trial calls the same stage functions ``kedro run`` calls (the nodes are plain functions), so a
-trial's model is exactly what the recipe would build with those parameters. It runs wherever the
-executor puts it (this process, or a Ray worker), so it takes and returns plain data only.
+A trial calls ``compression.chain.compress``, the same steps ``kedro run``'s stage nodes call one
+by one, so a trial's model is exactly what the recipe would build with those parameters. It runs
+wherever the executor puts it (this process, or a Ray worker), so it takes and returns plain
+data and configs only.
 """
 
 import logging
@@ -16,10 +17,10 @@ from typing import Any
 import numpy as np
 import onnx
 
-from prunegate.errors import ConfigError
-from prunegate.evaluation.measure import measure_and_gate
+from prunegate.compression.chain import ChainConfig, compress
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gates import GateConfig
+from prunegate.gate.measure import measure_and_gate
+from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 class TrialJob:
     number: int
     chosen: dict[str, Any]          # the trial's point of the search space
-    params: dict[str, Any]          # the recipe's parameters with ``chosen`` applied
+    chain: ChainConfig              # the recipe's chain with ``chosen`` applied, parsed once
     constraints: GateConfig
     target: TargetProfile
     accuracy_floor: float           # below this minus the margin after fine-tuning: stop
@@ -50,44 +51,31 @@ class Inputs:
 def run_trial(job: TrialJob, inputs: Inputs) -> dict[str, Any]:
     """prune → fine-tune → (stop if hopeless) → distill → quantize → measure on validation.
 
-    Returns ``state`` complete, pruned (stopped early) or invalid (a combination no stage
-    accepts), where it ran, its figures and, when complete, the deployable ONNX bytes."""
-    from prunegate.compression.budget import prune_checkpoint
-    from prunegate.compression.prune import PruneConfig
-    from prunegate.config import from_dict
-    from prunegate.params import check_params
-    from prunegate.pipelines.distill.nodes import distill_model
-    from prunegate.pipelines.finetune.nodes import finetune_model
-    from prunegate.pipelines.quantize.nodes import export_model, quantize_model
-    from prunegate.training import accuracy
+    Returns ``state`` complete or pruned (stopped early), where it ran, its figures and, when
+    complete, the deployable ONNX bytes. (A combination no stage accepts never gets here: the
+    study marks it invalid when it parses the trial's parameters.)"""
+    from prunegate.training.loop import accuracy
 
     started = time.time()
     out: dict[str, Any] = {"number": job.number, "chosen": job.chosen, "where": where(),
                            "started": started}
-    p = job.params
-    try:
-        check_params(p)
-    except ConfigError as error:
-        return {**out, "state": "invalid", "reason": str(error), "ended": time.time()}
-    train, val = inputs.train, inputs.val
-    pruned, _ = prune_checkpoint(inputs.baseline, train, val,
-                                 from_dict(PruneConfig, p["prune"], "prune"), job.target)
-    finetuned, _ = finetune_model(pruned, train, val, p["finetune"], p["prune"], p["quantize"])
-    tuned = accuracy(finetuned.model, val)
-    out["finetuned_val_accuracy"] = tuned
-    if tuned < job.accuracy_floor - job.prune_margin_pp / 100.0:
-        return {**out, "state": "pruned", "ended": time.time(),
-                "reason": f"validation accuracy {tuned:.4f} after fine-tuning is more than "
-                          f"{job.prune_margin_pp:g} pp under the constraint's "
-                          f"{job.accuracy_floor:.4f}"}
-    distilled, _ = distill_model(finetuned, inputs.baseline, train, val, p["distill"],
-                                 p["quantize"])
-    deployable, _ = quantize_model(export_model(distilled, val), distilled, train, val,
-                                   p["quantize"])
+
+    def keep_going(finetuned: Checkpoint) -> str | None:
+        out["finetuned_val_accuracy"] = tuned = accuracy(finetuned.model, inputs.val)
+        if tuned >= job.accuracy_floor - job.prune_margin_pp / 100.0:
+            return None
+        return (f"validation accuracy {tuned:.4f} after fine-tuning is more than "
+                f"{job.prune_margin_pp:g} pp under the constraint's {job.accuracy_floor:.4f}")
+
+    result = compress(inputs.baseline, inputs.train, inputs.val, job.chain, job.target,
+                      keep_going)
+    if result.stopped:
+        return {**out, "state": "pruned", "ended": time.time(), "reason": result.stopped}
+    deployable = result.deployable
     models = {"baseline": onnx.load_from_string(inputs.baseline_onnx), "candidate": deployable}
     # the trial is scored at the gate batch only: the other sizes are reported by the gate
     target = replace(job.target, batch_sizes=[job.target.gate_batch])
-    metrics, verdict, _ = measure_and_gate(models, val, job.constraints, target,
+    metrics, verdict, _ = measure_and_gate(models, inputs.val, job.constraints, target,
                                            job.latency_repeats, warmup=20, report_repeats=10,
                                            candidate="candidate")
     stage = metrics["stages"]["candidate"]

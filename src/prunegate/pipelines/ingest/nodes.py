@@ -2,21 +2,17 @@
 or a synthetic set of any size, then a seeded stratified split."""
 
 import logging
-from typing import Any
 
 import numpy as np
 
-from prunegate.config import from_dict
 from prunegate.data import SplitConfig, split_arrays
 from prunegate.data.synthetic import augmented_digits
 
 log = logging.getLogger(__name__)
 
 
-def load_raw_data(raw_input: dict[str, np.ndarray],
-                  params: dict[str, Any]) -> dict[str, np.ndarray]:
+def load_raw_data(raw_input: dict[str, np.ndarray], config: SplitConfig) -> dict[str, np.ndarray]:
     """The raw samples, labels, class names and declared sample shape (data/sources.py)."""
-    config = from_dict(SplitConfig, params, "data")
     raw = augmented_digits(config.samples, config.seed) if config.source == "synthetic" \
         else raw_input
     log.info("loaded %d raw samples of shape %s in %d classes (%s)", len(raw["y"]),
@@ -24,8 +20,8 @@ def load_raw_data(raw_input: dict[str, np.ndarray],
     return raw
 
 
-def split_data(raw: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[dict, dict, dict]:
+def split_data(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[dict, dict, dict]:
     """Train, val and test splits, stratified and seeded."""
-    train, val, test = split_arrays(raw, from_dict(SplitConfig, params, "data"))
+    train, val, test = split_arrays(raw, config)
     log.info("split: %d train, %d val, %d test", len(train["y"]), len(val["y"]), len(test["y"]))
     return train, val, test

@@ -5,8 +5,7 @@ from .nodes import prune_model
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline([
-        node(prune_model, inputs=["baseline_model", "train", "val", "test", "params:prune",
-                                  "params:validate", "params:targets", "params:finetune",
-                                  "params:quantize", "params:gates"],
+        node(prune_model, inputs=["baseline_model", "train", "val", "test", "config:chain",
+                                  "config:target", "config:gates"],
              outputs=["pruned_model", "prune_report"], name="prune_model"),
     ], tags="prune")

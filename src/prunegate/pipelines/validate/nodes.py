@@ -1,40 +1,28 @@
 """Validate: measure every stage's model (and the champion) on the test split, then gate."""
 
-import logging
 from typing import Any
 
 import numpy as np
 import onnx
 
-from prunegate.compression.export import export_onnx
-from prunegate.compression.prune import PruneConfig
-from prunegate.config import from_dict
-from prunegate.data.splits import unseen_by
-from prunegate.evaluation.measure import measure_and_gate
-from prunegate.evaluation.size import count_macs
-from prunegate.evaluation.stability import kfold_stability
-from prunegate.evaluation.targets import select_target, target_profiles
-from prunegate.gates import gate_config
+from prunegate.compression.chain import ChainConfig
+from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.measure import ValidateConfig
+from prunegate.gate.rule import GateConfig
+from prunegate.gate.stability import kfold_stability
+from prunegate.gate.stages import measure_stages
 from prunegate.models import Checkpoint
-from prunegate.params import ValidateConfig, distill_config
-from prunegate.report import gate_markdown, html_report, measured_choices, pareto_points
-from prunegate.training import TrainConfig
-
-log = logging.getLogger(__name__)
+from prunegate.reporting.summary import gate_markdown, html_report, measured_choices, pareto_points
 
 
 def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
                            train: dict[str, np.ndarray], test: dict[str, np.ndarray],
-                           finetune: dict[str, Any], distill: dict[str, Any],
-                           params: dict[str, Any], prune: dict[str, Any]) -> dict[str, Any]:
+                           chain: ChainConfig, validate: ValidateConfig) -> dict[str, Any]:
     """Fine-tune + distill repeated on validate.kfold folds; a note only when it is off."""
-    k = from_dict(ValidateConfig, params, "validate").kfold
-    if k == 0:
+    if validate.kfold == 0:
         return {"k": 0, "note": "off (validate.kfold: 0)"}
-    config = distill_config(distill)
-    return kfold_stability(pruned, baseline, train, test, k,
-                           from_dict(TrainConfig, finetune, "finetune"), config.kd,
-                           config.training, from_dict(PruneConfig, prune, "prune"))
+    return kfold_stability(pruned, baseline, train, test, validate.kfold, chain.finetune,
+                           chain.distill, chain.distill_training, chain.prune)
 
 
 def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoint,
@@ -42,34 +30,15 @@ def measure_and_gate_stages(baseline: onnx.ModelProto, baseline_model: Checkpoin
                             distilled_onnx: onnx.ModelProto, quantized: onnx.ModelProto,
                             champion: onnx.ModelProto | None,
                             champion_split: dict[str, Any] | None, test: dict[str, np.ndarray],
-                            kfold: dict[str, Any], params: dict[str, Any],
-                            targets: dict[str, Any], gates: dict[str, Any]
+                            kfold: dict[str, Any], validate: ValidateConfig,
+                            target: TargetProfile, gates: GateConfig
                             ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]]]:
-    """Every stage as ONNX in ONNX Runtime on the recipe's target profile, in one run, so their
-    figures are comparable; the champion (when there is one) is re-measured beside them, never
-    read from stored numbers, and compared only on the test samples it never trained on."""
-    config = from_dict(ValidateConfig, params, "validate")
-    target = select_target(target_profiles(targets), config.target)
-    gate = gate_config(gates)  # a bad threshold fails before anything is measured
-    shape = tuple(test["x"].shape[1:])
-    models = {"baseline": baseline, "pruned": export_onnx(pruned.model, shape),
-              "finetuned": export_onnx(finetuned.model, shape), "distilled": distilled_onnx,
-              "quantized": quantized}
-    if champion is not None:
-        models["champion"] = champion
-    stability = ({"kfold_accuracy_mean": kfold["test_accuracy"]["mean"],
-                  "kfold_accuracy_std": kfold["test_accuracy"]["std"]} if kfold["k"] else {})
-    metrics, verdict, samples = measure_and_gate(
-        models, test, gate, target, config.latency_repeats, config.latency_warmup,
-        config.report_repeats, candidate_metrics=stability,
-        champion_unseen=None if champion is None else unseen_by(test, champion_split))
-    metrics["target"] = {"name": config.target, **metrics["target"]}
-    metrics["kfold"] = kfold
-    macs = {"baseline": baseline_model, "pruned": pruned, "finetuned": finetuned,
-            "distilled": distilled, "quantized": distilled}  # quantizing keeps the MAC count
-    for stage, checkpoint in macs.items():
-        metrics["stages"][stage]["macs"] = count_macs(checkpoint.model, shape)
-    return metrics, verdict, samples
+    """Every stage measured on the recipe's target in one run, the champion beside them, then
+    the gate (gate/stages.py)."""
+    stages = {"baseline": baseline_model, "pruned": pruned, "finetuned": finetuned,
+              "distilled": distilled}
+    return measure_stages(stages, baseline, distilled_onnx, quantized, test, kfold, validate,
+                          target, gates, champion, champion_split)
 
 
 def build_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],

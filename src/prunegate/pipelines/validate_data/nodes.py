@@ -4,13 +4,11 @@ from typing import Any
 
 import numpy as np
 
-from prunegate.config import from_dict
 from prunegate.data.expectations import DataCheckConfig, validate_splits
 
 
 def validate_data(train: dict[str, np.ndarray], val: dict[str, np.ndarray],
-                  test: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Any]:
+                  test: dict[str, np.ndarray], config: DataCheckConfig) -> dict[str, Any]:
     """The validation report, passed or not: it is saved and logged either way, and the run
     stops right after it when it failed (the hook raises, and training refuses it too)."""
-    config = from_dict(DataCheckConfig, params, "validate_data")
     return validate_splits({"train": train, "val": val, "test": test}, config)

@@ -7,23 +7,44 @@ the gate's budget.
 """
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import onnx
 
-from prunegate import resolution
-from prunegate.errors import DataError
+from prunegate.errors import ConfigError, DataError
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.contract import contract_rows
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gates import Evidence, GateConfig, evaluate_gate, remeasurable
+from prunegate.gate import resolution
+from prunegate.gate.rule import Evidence, GateConfig, evaluate_gate, remeasurable
+from prunegate.validators import integer
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ValidateConfig:
+    target: str = "cpu-1t"         # a profile of targets.yml: where latency is measured
+    latency_repeats: int = 3000    # rounds at the gate batch size
+    latency_warmup: int = 50
+    report_repeats: int = 300      # rounds at the other batch sizes, which are reported only
+    kfold: int = 0                 # k >= 2 repeats fine-tune + distill on k folds; 0 is off
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.target, str):
+            raise ConfigError(f"'validate.target' must name a profile of targets.yml, got "
+                              f"{self.target!r}.")
+        integer(self.latency_repeats, "validate.latency_repeats", low=10)
+        integer(self.latency_warmup, "validate.latency_warmup", low=0)
+        integer(self.report_repeats, "validate.report_repeats", low=10)
+        integer(self.kfold, "validate.kfold")
+        if self.kfold == 1:
+            raise ConfigError("'validate.kfold' must be 0 (off) or at least 2 folds, got 1.")
 
 
 def check_test_split(test: dict[str, np.ndarray], model: onnx.ModelProto) -> None:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from prunegate.plots import plt
+from prunegate.reporting.plots import plt
 
 
 def search_plot(report: dict[str, Any]):

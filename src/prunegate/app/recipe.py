@@ -4,59 +4,24 @@ Every stage's section becomes its dataclass config before the first node runs, s
 value fails in a second with one message instead of halfway through a run.
 """
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from prunegate.compression.chain import ChainConfig, distill_section
 from prunegate.compression.distill import DistillConfig
 from prunegate.compression.hints import require_modules
-from prunegate.compression.prune import PruneConfig
+from prunegate.compression.prune_config import PruneConfig
 from prunegate.compression.quantize import QuantizeConfig
-from prunegate.config import did_you_mean, from_dict, integer
 from prunegate.data.expectations import DataCheckConfig
 from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import select_target, target_profiles
-from prunegate.gates import ABSOLUTE_ONLY, GateConfig, gate_config
+from prunegate.gate.measure import ValidateConfig
+from prunegate.gate.rule import ABSOLUTE_ONLY, gate_config
 from prunegate.models.zoo import DROPPABLE, ModelConfig, build_model
 from prunegate.registry import TrackingConfig
 from prunegate.search.config import SearchConfig
-from prunegate.training import TrainConfig
-
-
-@dataclass
-class ValidateConfig:
-    target: str = "cpu-1t"         # a profile of targets.yml: where latency is measured
-    latency_repeats: int = 3000    # rounds at the gate batch size
-    latency_warmup: int = 50
-    report_repeats: int = 300      # rounds at the other batch sizes, which are reported only
-    kfold: int = 0                 # k >= 2 repeats fine-tune + distill on k folds; 0 is off
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.target, str):
-            raise ConfigError(f"'validate.target' must name a profile of targets.yml, got "
-                              f"{self.target!r}.")
-        integer(self.latency_repeats, "validate.latency_repeats", low=10)
-        integer(self.latency_warmup, "validate.latency_warmup", low=0)
-        integer(self.report_repeats, "validate.report_repeats", low=10)
-        integer(self.kfold, "validate.kfold")
-        if self.kfold == 1:
-            raise ConfigError("'validate.kfold' must be 0 (off) or at least 2 folds, got 1.")
-
-
-@dataclass
-class DistillStageConfig:
-    """The KD settings plus the training budget of the distillation stage."""
-
-    kd: DistillConfig = field(default_factory=DistillConfig)
-    training: TrainConfig = field(default_factory=TrainConfig)
-
-
-def distill_config(params: dict[str, Any]) -> DistillStageConfig:
-    params = dict(params or {})
-    training = params.pop("training", None)
-    return DistillStageConfig(kd=from_dict(DistillConfig, params, "distill"),
-                              training=from_dict(TrainConfig, training, "distill.training"))
-
+from prunegate.training.loop import TrainConfig
+from prunegate.validators import did_you_mean, from_dict
 
 SECTIONS = {
     "model": lambda p: from_dict(ModelConfig, p, "model"),
@@ -65,7 +30,7 @@ SECTIONS = {
     "train": lambda p: from_dict(TrainConfig, p, "train"),
     "prune": lambda p: from_dict(PruneConfig, p, "prune"),
     "finetune": lambda p: from_dict(TrainConfig, p, "finetune"),
-    "distill": distill_config,
+    "distill": distill_section,   # (KD settings, the stage's training budget)
     "quantize": lambda p: from_dict(QuantizeConfig, p, "quantize"),
     "validate": lambda p: from_dict(ValidateConfig, p, "validate"),
     "gates": gate_config,
@@ -89,13 +54,16 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
         if section is not None and not isinstance(section, dict):
             raise ConfigError(f"'{key}' must be a mapping, got {section!r}.")
         configs[key] = build(section)
+    kd, distill_training = configs["distill"]
+    configs["chain"] = ChainConfig(configs["prune"], configs["finetune"], kd, distill_training,
+                                   configs["quantize"])
     configs["target"] = select_target(configs["targets"], configs["validate"].target)
     _check_epochs(configs)
     if configs["prune"].granularity == "layers" and configs["model"].name not in DROPPABLE:
         raise ConfigError(f"prune.granularity 'layers' drops shape-preserving blocks, and "
                           f"model '{configs['model'].name}' has none. Use a model with residual "
                           f"blocks ({', '.join(DROPPABLE)}) or granularity 'neurons'.")
-    _check_hint_layers(configs["distill"].kd, configs["model"])
+    _check_hint_layers(kd, configs["model"])
     kfold_checks = [s.name for s in configs["gates"].specs() if s.metric in ABSOLUTE_ONLY]
     if kfold_checks and configs["validate"].kfold == 0:
         raise ConfigError(f"gate check {kfold_checks[0]} needs k-fold results, but "
@@ -110,7 +78,7 @@ def _check_epochs(configs: dict[str, Any]) -> None:
                           "start from. Set train.epochs >= 1, or model.weights to your trained "
                           "weights.")
     for key, config in (("finetune", configs["finetune"]),
-                        ("distill.training", configs["distill"].training)):
+                        ("distill.training", configs["chain"].distill_training)):
         if config.epochs == 0:
             raise ConfigError(f"{key}.epochs must be >= 1, got 0.")
 
@@ -125,4 +93,4 @@ def _check_hint_layers(kd: DistillConfig, model: ModelConfig) -> None:
     require_modules(teacher, [t for _, t in kd.features])
 
 
-__all__ = ["GateConfig", "ValidateConfig", "check_params", "distill_config"]
+__all__ = ["check_params"]

@@ -17,15 +17,15 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
-from prunegate.compression.export import export_onnx
+from prunegate.app.folder_lock import FolderLock
+from prunegate.app.recipe import check_params
 from prunegate.data.expectations import require_valid
 from prunegate.data.splits import data_sha256
-from prunegate.folder_lock import FolderLock
-from prunegate.gates import raise_unless_passed
+from prunegate.gate.resolution import require_resolvable
+from prunegate.gate.rule import raise_unless_passed
 from prunegate.models import Checkpoint
-from prunegate.params import check_params
-from prunegate.report import measured_choices, plot_history, summary_table
-from prunegate.resolution import require_resolvable
+from prunegate.onnx_io.export import export_onnx
+from prunegate.reporting.summary import measured_choices, plot_history, summary_table
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
@@ -41,6 +41,11 @@ REPORTS = ("data_validation", "prune_report", "quantize_report", "kfold_report")
 # what registration uses, kept from the validate stage's own inputs and outputs as it runs
 # (the training split only as its hash: holding the array would hold its memory to the end)
 MEMORY = ("quantized_onnx", "baseline_onnx", "metrics", "test", "train")
+
+# the parsed configs the nodes take, as the catalog's "config:<name>" inputs: parameters are
+# parsed once, here, and a node gets its typed config instead of a dict to parse again
+NODE_CONFIGS = ("data", "validate_data", "model", "train", "chain", "validate", "target",
+                "gates")
 
 ACTIVE: "PrunegateHooks | None" = None  # the hook of the run in progress, for interrupt()
 
@@ -72,6 +77,8 @@ class PrunegateHooks:
 
     def _start(self, params: dict[str, Any], pipeline, catalog) -> None:
         self.configs = check_params(params)
+        for key in NODE_CONFIGS:
+            catalog[f"config:{key}"] = self.configs[key]
         self.params, self.verdict, self.deployable_uri = params, None, None
         self.memory, self.release = {}, None
         self.model_name = self.configs["mlflow"].registered_model

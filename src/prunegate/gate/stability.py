@@ -20,7 +20,7 @@ from prunegate.compression.prune import PruneConfig
 from prunegate.data.splits import take
 from prunegate.errors import DataError
 from prunegate.models import Checkpoint
-from prunegate.training import TrainConfig, accuracy
+from prunegate.training.loop import TrainConfig, accuracy
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,17 @@ from typing import Any
 import onnx
 
 from prunegate import registry
+from prunegate.app.project import _context
+from prunegate.app.recipe import check_params
 from prunegate.atomic import write_atomic
-from prunegate.compression.export import export_onnx
-from prunegate.config import from_dict
 from prunegate.data.splits import data_sha256, unseen_by
 from prunegate.errors import GateFailed, GateUndecided
-from prunegate.evaluation.measure import measure_and_gate
-from prunegate.params import check_params
-from prunegate.project import _context
+from prunegate.gate.measure import measure_and_gate
+from prunegate.onnx_io.export import export_onnx
 from prunegate.search.config import SearchConfig
 from prunegate.search.study import preflight, run_search
 from prunegate.search.trial import Inputs
+from prunegate.validators import from_dict
 
 log = logging.getLogger(__name__)
 summary = logging.getLogger("prunegate.summary")
@@ -36,7 +36,8 @@ def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
     params = context.params
     configs = check_params(params)
     config = from_dict(SearchConfig, params.get("search"), "search")
-    preflight(params, config)  # a bad space, constraint or Ray address: before any training
+    # a bad space, constraint or Ray address: refused before any training
+    preflight(params, config, check_params)
     catalog = _with_baseline(recipe, context, overrides)
     train, val, test = (catalog.load(name) for name in ("train", "val", "test"))
     baseline = catalog.load("baseline_model")
@@ -46,7 +47,7 @@ def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
                                   {"recipe": recipe, "search": params.get("search") or {}})
     status = "FAILED"
     try:
-        report, winner = run_search(params, config, inputs, configs["target"],
+        report, winner = run_search(params, config, inputs, configs["target"], check_params,
                                     on_result=lambda r: _log_trial(tracker, r))
         report["recipe"] = recipe
         if winner is not None:
@@ -129,7 +130,7 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
 
 
 def _save(report: dict[str, Any], data: Path) -> None:
-    from prunegate.search.plot import search_plot
+    from prunegate.reporting.search_plot import search_plot
 
     out = data / "08_reporting"
     write_atomic(out / "search.json", lambda tmp: tmp.write_text(

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from prunegate import resolution
-from prunegate.config import choose, from_dict, integer, number
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
+from prunegate.gate import resolution
+from prunegate.validators import choose, from_dict, integer, number
 
 HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
                     "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall",

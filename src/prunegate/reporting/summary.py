@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from prunegate.gates import failure_line, unit, value_label
+from prunegate.gate.rule import failure_line, unit, value_label
 
 STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
 
@@ -175,7 +175,7 @@ def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: 
     import html
     import io
 
-    from prunegate import plots
+    from prunegate.reporting import plots
 
     def png(fig) -> str:
         buffer = io.BytesIO()
@@ -218,7 +218,7 @@ def plot_history(history: dict[str, list[float]], title: str):
     """Loss and validation accuracy per epoch, as a matplotlib figure."""
     from matplotlib import pyplot as plt
 
-    from prunegate import plots  # noqa: F401  (selects the Agg backend)
+    from prunegate.reporting import plots  # noqa: F401  (selects the Agg backend)
 
     fig, (loss, acc) = plt.subplots(1, 2, figsize=(8, 3))
     loss.plot(history["epoch"], history["train_loss"], marker="o")

@@ -40,9 +40,9 @@ store)."""
               help="Parameter overrides, as kedro run --params.")
 def search(recipe: str, trials: int | None, timeout: float | None, backend: str | None,
            workers: int | None, ray_address: str | None, params: str | None) -> None:
-    from prunegate.cli import clean_errors
-    from prunegate.project import parse_overrides
-    from prunegate.project_search import search_recipe
+    from prunegate.app.cli import clean_errors
+    from prunegate.app.project import parse_overrides
+    from prunegate.app.project_search import search_recipe
 
     def run() -> None:
         overrides = parse_overrides(params)

@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from prunegate.compression.regularize import sparsity_penalty
-from prunegate.config import choose, integer, number
+from prunegate.training.regularize import sparsity_penalty
+from prunegate.validators import choose, integer, number
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ def recipe_context(recipe: str, connect: bool = True, params: str | None = None
     """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off.
     ``params``: overrides in kedro run's --params form, as the run had them."""
     from prunegate import registry
-    from prunegate.params import check_params
+    from prunegate.app.recipe import check_params
 
     context = _context(recipe, parse_overrides(params) or None)
     configs = check_params(context.params)
@@ -68,9 +68,9 @@ def recipe_info(recipe: str) -> dict[str, Any]:
     """
     from dataclasses import asdict
 
-    from prunegate.config import choose
     from prunegate.evaluation.targets import target_profiles
     from prunegate.registry.tracking import TrackingConfig
+    from prunegate.validators import choose
 
     context = _context(recipe)
     params = context.params
@@ -110,7 +110,7 @@ def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, 
     registry's champion, all measured now; nothing is registered or promoted."""
     from prunegate import registry
     from prunegate.data.splits import unseen_by
-    from prunegate.evaluation.measure import measure_and_gate
+    from prunegate.gate.measure import measure_and_gate
 
     configs, catalog = recipe_context(recipe)
     models = {"baseline": load_artifact(catalog, "baseline_onnx"),

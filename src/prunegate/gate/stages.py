@@ -1,0 +1,48 @@
+"""Measure every stage of a recipe run on its target in one run, the champion beside them, then
+gate the deployable. The champion is re-measured, never read from stored numbers, and compared
+only on the test samples it never trained on."""
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+from prunegate.data.splits import unseen_by
+from prunegate.evaluation.size import count_macs
+from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.measure import ValidateConfig, measure_and_gate
+from prunegate.gate.rule import GateConfig
+from prunegate.models import Checkpoint
+from prunegate.onnx_io.export import export_onnx
+
+Split = dict[str, np.ndarray]
+
+
+def measure_stages(checkpoints: dict[str, Checkpoint], baseline: onnx.ModelProto,
+                   distilled: onnx.ModelProto, quantized: onnx.ModelProto, test: Split,
+                   kfold: dict[str, Any], validate: ValidateConfig, target: TargetProfile,
+                   gates: GateConfig, champion: onnx.ModelProto | None = None,
+                   champion_split: dict[str, Any] | None = None
+                   ) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[float]]]:
+    """``checkpoints`` holds the baseline, pruned, fine-tuned and distilled PyTorch models: the
+    pruned and fine-tuned ones are exported here, and every one's MACs are counted (quantizing
+    keeps the distilled model's count). Returns the metrics, the verdict and the latency
+    samples."""
+    shape = tuple(test["x"].shape[1:])
+    models = {"baseline": baseline,
+              "pruned": export_onnx(checkpoints["pruned"].model, shape),
+              "finetuned": export_onnx(checkpoints["finetuned"].model, shape),
+              "distilled": distilled, "quantized": quantized}
+    if champion is not None:
+        models["champion"] = champion
+    stability = ({"kfold_accuracy_mean": kfold["test_accuracy"]["mean"],
+                  "kfold_accuracy_std": kfold["test_accuracy"]["std"]} if kfold["k"] else {})
+    metrics, verdict, samples = measure_and_gate(
+        models, test, gates, target, validate.latency_repeats, validate.latency_warmup,
+        validate.report_repeats, candidate_metrics=stability,
+        champion_unseen=None if champion is None else unseen_by(test, champion_split))
+    metrics["target"] = {"name": validate.target, **metrics["target"]}
+    metrics["kfold"] = kfold
+    for stage, checkpoint in {**checkpoints, "quantized": checkpoints["distilled"]}.items():
+        metrics["stages"][stage]["macs"] = count_macs(checkpoint.model, shape)
+    return metrics, verdict, samples

@@ -1,0 +1,1 @@
+"""ONNX I/O: export from PyTorch, graph helpers, and the sparse encoding of weights."""
