@@ -33,7 +33,7 @@ def test_an_undecided_gate_is_its_own_exit_code_and_line():
     import click
     from click.testing import CliRunner
 
-    from prunegate.app.cli import clean_errors
+    from prunegate.app.cli_errors import clean_errors
     from prunegate.errors import GateFailed, GateUndecided
 
     for error, code, label in ((GateUndecided("max_accuracy_drop_pp: ..."), 3, "UNDECIDED"),

@@ -7,8 +7,8 @@ from prunegate.compression.budget import ladder, prune_within_budget
 from prunegate.compression.prune import PruneConfig
 from prunegate.compression.schedules import finetune
 from prunegate.errors import ConfigError
+from prunegate.gate.config import GateConfig
 from prunegate.gate.resolution import accuracy_budget_pp, drop_margin_pp
-from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
 from prunegate.training.loop import TrainConfig, accuracy
 

@@ -198,6 +198,9 @@ def test_apoz_removes_the_neurons_that_never_fire_even_with_large_weights(splits
     with torch.no_grad():
         model.features[1].weight[:150] *= 10          # large weights...
         model.features[1].bias[:150] = -1e4           # ...but dead after the ReLU
+        # the rest always fire (|w.x| < 30 on [0, 1] pixels): a random neuron that happens to be
+        # dead on all 128 samples would tie with the dead ones, and which were kept would be luck
+        model.features[1].bias[150:] = 1e3
         alive = model.features[1].weight[150:].clone()
     x, y = torch.from_numpy(splits[0]["x"][:128]), torch.from_numpy(splits[0]["y"][:128]).long()
     prune_(model, PruneConfig(criterion="apoz", sparsity=0.5), X, [(x, y)])

@@ -7,8 +7,8 @@ from onnx import TensorProto, helper
 
 from prunegate.errors import DataError
 from prunegate.evaluation.contract import differences, io_signature
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import measure_and_gate
-from prunegate.gate.rule import GateConfig
 
 OPEN = GateConfig(min_accuracy=0.0, max_accuracy_drop_pp=None, max_latency_ratio=None,
                   max_size_ratio=None)

@@ -11,7 +11,7 @@ import pytest
 
 from prunegate import registry
 from prunegate.errors import PromotionRefused, TrackingError
-from prunegate.gate.rule import GateConfig
+from prunegate.gate.config import GateConfig
 from prunegate.registry import promotion
 
 from .conftest import register
@@ -111,7 +111,7 @@ def test_stale_expected_champion_is_a_conflict(store, onnx_models, splits):
 PROMOTE = """
 import sys, numpy as np, onnx
 from prunegate import registry
-from prunegate.gate.rule import GateConfig
+from prunegate.gate.config import GateConfig
 OPEN = GateConfig(min_accuracy=0.0, max_accuracy_drop_pp=None, max_latency_ratio=None,
                   max_size_ratio=None)
 registry.connect(registry.TrackingConfig(experiment="registry-tests"))

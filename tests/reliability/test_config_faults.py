@@ -6,7 +6,7 @@ from prunegate.app.project import parse_overrides
 from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
 
-from ..test_params import load_env
+from ..app.test_recipe import load_env
 from .conftest import TINY, aliases, assert_failed_cleanly
 
 pytestmark = pytest.mark.e2e

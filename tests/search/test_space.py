@@ -10,7 +10,7 @@ from prunegate.search.space import apply, check_choices, dimensions, sample
 from prunegate.search.study import misses, pareto_front
 from prunegate.search.trial import on_point_values, violations
 
-from ..test_params import CONF, RECIPES, load_env
+from ..app.test_recipe import CONF, RECIPES, load_env
 
 PARAMS = load_env("mnist_mlp")
 

@@ -15,7 +15,7 @@ from prunegate.search.space import apply
 from prunegate.search.study import pareto_front, run_search
 from prunegate.search.trial import Inputs, TrialJob, run_trial
 
-from ..test_params import load_env
+from ..app.test_recipe import load_env
 
 FAST = {"finetune": {"epochs": 1}, "distill": {"training": {"epochs": 1}},
         "quantize": {"timing_repeats": 50}}

@@ -1,7 +1,8 @@
-"""``prunegate search``: the constraint search command (kept apart from cli.py's registry
-commands; cli.py adds it to the group)."""
+"""``prunegate search``: the constraint search command (cli.py adds it to the group)."""
 
 import click
+
+from prunegate.app.cli_errors import clean_errors
 
 SEARCH_HELP = """Search the compression chain for the best model that meets the constraints.
 
@@ -40,7 +41,6 @@ store)."""
               help="Parameter overrides, as kedro run --params.")
 def search(recipe: str, trials: int | None, timeout: float | None, backend: str | None,
            workers: int | None, ray_address: str | None, params: str | None) -> None:
-    from prunegate.app.cli import clean_errors
     from prunegate.app.project import parse_overrides
     from prunegate.app.project_search import search_recipe
 

@@ -15,8 +15,8 @@ from prunegate.data.expectations import DataCheckConfig
 from prunegate.data.splits import SplitConfig
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import select_target, target_profiles
+from prunegate.gate.config import ABSOLUTE_ONLY, gate_config
 from prunegate.gate.measure import ValidateConfig
-from prunegate.gate.rule import ABSOLUTE_ONLY, gate_config
 from prunegate.models.zoo import DROPPABLE, ModelConfig, build_model
 from prunegate.registry import TrackingConfig
 from prunegate.search.config import SearchConfig

@@ -22,8 +22,8 @@ from onnx import helper, numpy_helper
 
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import batch_of, measure_and_gate
-from prunegate.gate.rule import GateConfig
 
 log = logging.getLogger(__name__)
 

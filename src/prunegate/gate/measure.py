@@ -21,7 +21,8 @@ from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predi
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate import resolution
-from prunegate.gate.rule import Evidence, GateConfig, evaluate_gate, remeasurable
+from prunegate.gate.config import GateConfig
+from prunegate.gate.rule import Evidence, evaluate_gate, remeasurable
 from prunegate.validators import integer
 
 log = logging.getLogger(__name__)

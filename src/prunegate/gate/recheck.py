@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import onnx
 
+from prunegate.gate.config import ABSOLUTE_ONLY, LATENCY, GateConfig
 from prunegate.gate.measure import measure_and_gate
-from prunegate.gate.rule import ABSOLUTE_ONLY, LATENCY, GateConfig
 
 # what the re-check cannot re-measure, by check metric or basis
 NOT_RECHECKED = ("latency (measured on the target by the run)",

@@ -10,12 +10,14 @@ import onnx
 from prunegate.data.splits import unseen_by
 from prunegate.evaluation.size import count_macs
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import ValidateConfig, measure_and_gate
-from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
 from prunegate.onnx_io.export import export_onnx
 
 Split = dict[str, np.ndarray]
+# every stage a recipe run measures, in chain order; the reports list them in this order
+STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
 
 
 def measure_stages(checkpoints: dict[str, Checkpoint], baseline: onnx.ModelProto,

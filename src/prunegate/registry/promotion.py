@@ -2,7 +2,7 @@
 
 Before ``champion`` moves to a version, its artifact is downloaded back from the registry, its
 SHA-256 must equal the one recorded when it was validated, and the gate is re-evaluated on that
-copy (evaluation/recheck.py): no verdict is ever read from a tag, which anyone with write access
+copy (gate/recheck.py): no verdict is ever read from a tag, which anyone with write access
 can edit. The move itself is a compare-and-set under a lock: it happens only if ``champion`` still
 points where the caller saw it. The alias moves first and the history follows; a crash between
 the two is repaired by the next promotion or rollback (``reconcile``), so they always agree.
@@ -21,8 +21,9 @@ import onnx
 
 from prunegate.data.splits import data_sha256
 from prunegate.errors import DataError, PromotionRefused, TrackingError
+from prunegate.gate.config import GateConfig
 from prunegate.gate.recheck import recheck
-from prunegate.gate.rule import GateConfig, failure_line
+from prunegate.gate.rule import failure_line
 from prunegate.registry.locks import promotion_lock
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (

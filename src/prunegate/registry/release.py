@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import onnx
 
-from prunegate.gate.rule import GateConfig, failure_line
+from prunegate.gate.config import GateConfig
+from prunegate.gate.rule import failure_line
 from prunegate.registry.promotion import fetch_for_gate, promote
 from prunegate.registry.tracking import tracking_errors
 from prunegate.registry.versions import (

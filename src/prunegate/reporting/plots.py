@@ -7,12 +7,12 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
 
-STAGE_ORDER = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
+from prunegate.gate.stages import STAGES  # noqa: E402
 
 
 def pareto(metrics: dict[str, Any]):
     """Accuracy against size (log scale) and against p95 latency, one point per stage."""
-    stages = [s for s in STAGE_ORDER if s in metrics["stages"]]
+    stages = [s for s in STAGES if s in metrics["stages"]]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, key, label in ((axes[0], "size_bytes", "size on disk (bytes, log)"),
                            (axes[1], "latency_p95_ms", "p95 latency at batch 1 (ms, log)")):
@@ -59,7 +59,7 @@ def layer_sizes(prune_report: dict[str, Any]):
 
 def latency_distributions(samples: dict[str, list[float]]):
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    names = [s for s in STAGE_ORDER if s in samples]
+    names = [s for s in STAGES if s in samples]
     ax.boxplot([[v * 1000 for v in samples[n]] for n in names], showfliers=False)
     ax.set_xticks(range(1, len(names) + 1), names)
     ax.set(ylabel="µs per batch-1 call", title="latency distributions, interleaved rounds")

@@ -3,8 +3,7 @@
 from typing import Any
 
 from prunegate.gate.rule import failure_line, unit, value_label
-
-STAGES = ("baseline", "pruned", "finetuned", "distilled", "quantized", "champion")
+from prunegate.gate.stages import STAGES
 
 
 def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
@@ -165,53 +164,6 @@ def pareto_points(metrics: dict[str, Any]) -> list[dict[str, Any]]:
              "size_gzip_kb": m["size_compressed_bytes"] / 1024,
              "latency_p95_ms": m["latency_p95_ms"]}
             for stage in STAGES if (m := metrics["stages"].get(stage)) is not None]
-
-
-def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
-                latency_samples: dict[str, list[float]],
-                choices: list[dict[str, Any]] | None = None) -> str:
-    """One self-contained HTML page: the verdict, the tables and the plots (embedded PNGs)."""
-    import base64
-    import html
-    import io
-
-    from prunegate.reporting import plots
-
-    def png(fig) -> str:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100)
-        return ('<img src="data:image/png;base64,'
-                f'{base64.b64encode(buffer.getvalue()).decode()}">')
-
-    candidate = metrics["stages"][metrics["candidate"]]
-    figures = [plots.pareto(metrics), plots.layer_sizes(prune_report),
-               plots.latency_distributions(latency_samples),
-               plots.confusion(candidate["confusion_matrix"], candidate["per_class"]["labels"])]
-    body = _markdown_tables_to_html(gate_markdown(metrics, verdict, choices), html)
-    return ("<!doctype html><meta charset='utf-8'><title>prunegate report</title>"
-            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}"
-            "img{max-width:100%}</style>" + body + "".join(png(f) for f in figures))
-
-
-def _markdown_tables_to_html(markdown: str, html) -> str:
-    out, rows = [], []
-    for line in markdown.splitlines() + [""]:
-        if line.startswith("|"):
-            if not set(line) <= set("|-"):
-                rows.append([html.escape(c.strip().strip("`")) for c in line.strip("|").split("|")])
-            continue
-        if rows:
-            out.append("<table>" + "".join(
-                "<tr>" + "".join(f"<{'th' if i == 0 else 'td'}>{c}</{'th' if i == 0 else 'td'}>"
-                                 for c in row) + "</tr>" for i, row in enumerate(rows))
-                       + "</table>")
-            rows = []
-        if line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:]).replace('**', '')}</h2>")
-        elif line:
-            out.append(f"<p>{html.escape(line)}</p>")
-    return "".join(out)
 
 
 def plot_history(history: dict[str, list[float]], title: str):

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prunegate.errors import ConfigError
-from prunegate.gate.rule import ABSOLUTE_ONLY, CheckSpec, GateConfig, gate_config
+from prunegate.gate.config import ABSOLUTE_ONLY, CheckSpec, GateConfig, gate_config
 from prunegate.validators import choose, integer, number
 
 BACKENDS = ("ray", "local")

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gate.rule import HIGHER_IS_BETTER
+from prunegate.gate.config import HIGHER_IS_BETTER
 from prunegate.search.config import OBJECTIVES, SearchConfig, constraint_gate
 from prunegate.search.executors import make_executor, require_reachable
 from prunegate.search.space import apply, check_choices, dimensions, sample

@@ -19,8 +19,8 @@ import onnx
 
 from prunegate.compression.chain import ChainConfig, compress
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import measure_and_gate
-from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
 
 log = logging.getLogger(__name__)

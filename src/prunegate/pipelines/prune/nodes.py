@@ -5,8 +5,8 @@ import numpy as np
 
 from prunegate.compression.chain import AccuracyBudget, ChainConfig, prune_baseline
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.config import GateConfig
 from prunegate.gate.resolution import accuracy_budget_pp
-from prunegate.gate.rule import GateConfig
 from prunegate.models import Checkpoint
 
 

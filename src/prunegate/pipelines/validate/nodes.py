@@ -7,12 +7,13 @@ import onnx
 
 from prunegate.compression.chain import ChainConfig
 from prunegate.evaluation.targets import TargetProfile
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import ValidateConfig
-from prunegate.gate.rule import GateConfig
 from prunegate.gate.stability import kfold_stability
 from prunegate.gate.stages import measure_stages
 from prunegate.models import Checkpoint
-from prunegate.reporting.summary import gate_markdown, html_report, measured_choices, pareto_points
+from prunegate.reporting.html import html_report
+from prunegate.reporting.summary import gate_markdown, measured_choices, pareto_points
 
 
 def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,

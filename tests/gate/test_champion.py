@@ -5,8 +5,8 @@ import pytest
 
 from prunegate.data import SplitConfig, split_arrays
 from prunegate.data.splits import data_sha256, split_record, unseen_by
+from prunegate.gate.config import GateConfig
 from prunegate.gate.measure import measure_and_gate
-from prunegate.gate.rule import GateConfig
 from prunegate.onnx_io.export import export_onnx
 
 # 4 pp: the ~200 test samples a differently salted champion never saw resolve ~3.3 pp

@@ -8,7 +8,7 @@ import yaml
 from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
 
-CONF = Path(__file__).parents[1] / "conf"
+CONF = Path(__file__).parents[2] / "conf"
 
 
 def load_env(env: str) -> dict:

@@ -6,15 +6,8 @@ import pytest
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
 from prunegate.evaluation import bootstrap
 from prunegate.gate import resolution
-from prunegate.gate.rule import (
-    CheckSpec,
-    Evidence,
-    GateConfig,
-    evaluate_gate,
-    failure_line,
-    gate_config,
-    raise_unless_passed,
-)
+from prunegate.gate.config import CheckSpec, GateConfig, gate_config
+from prunegate.gate.rule import Evidence, evaluate_gate, failure_line, raise_unless_passed
 
 RNG = np.random.default_rng(0)
 
