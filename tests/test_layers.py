@@ -133,3 +133,20 @@ def test_the_check_catches_back_imports_cycles_and_stray_integrations(tmp_path, 
         return
     found = violations(src)
     assert found and any(expected in problem for problem in found), found
+
+
+def test_nodes_are_adapters_of_about_ten_lines():
+    """A node takes typed configs and makes one library call; logic belongs in the library."""
+    long = []
+    for path in sorted((SRC / "pipelines").rglob("nodes.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 15:
+                long.append(f"{path.parent.name}.{node.name}: "
+                            f"{node.end_lineno - node.lineno + 1} lines")
+    assert long == []
+
+
+def test_no_library_file_is_much_over_300_lines():
+    big = [f"{p.relative_to(SRC)}: {n}" for p in sorted(SRC.rglob("*.py"))
+           if (n := len(p.read_text().splitlines())) > 320]
+    assert big == []

@@ -39,54 +39,72 @@ def prune_(model: nn.Module, config: PruneConfig, example_input: torch.Tensor,
     the latency allocation). ``target`` is where a latency budget is measured (default: one
     CPU thread, batch 1).
     """
-    if config.granularity == "layers":
-        if config.criterion == "accuracy" and batches is None:
-            raise ConfigError("prune.criterion 'accuracy' needs held-out batches to measure.")
-        report = drop_blocks_(model, config.sparsity, config.criterion, batches or [],
-                              config.skip_layers, config.seed)
-        log.info("dropped %s: %s", report["dropped"], layer_shapes(model))
-        if details is not None:
-            details.update(report)
-        return {}
+    details = {} if details is None else details
+    masks = GRANULARITIES[config.granularity](model, config, example_input, batches, details,
+                                              target or TargetProfile())
+    log.info("pruned (%s, %s, %s, %s): %s", config.granularity, config.criterion,
+             config.scope, config.selection, layer_shapes(model))
+    return masks
+
+
+def _drop_layers(model, config, example_input, batches, details, target) -> Masks:
+    """Whole residual blocks, ranked by the accuracy measured without each (layers.py)."""
+    if config.criterion == "accuracy" and batches is None:
+        raise ConfigError("prune.criterion 'accuracy' needs held-out batches to measure.")
+    details.update(drop_blocks_(model, config.sparsity, config.criterion, batches or [],
+                                config.skip_layers, config.seed))
+    log.info("dropped %s", details["dropped"])
+    return {}
+
+
+def _scores(model: nn.Module, config: PruneConfig, batches) -> tuple[dict, dict]:
+    """The prunable layers and each one's importance under ``config.criterion``."""
     layers = prunable_targets(model, config)
     if config.criterion in NEEDS_DATA and batches is None:
         raise ConfigError(f"prune.criterion '{config.criterion}' needs training batches.")
-    scores = CRITERIA[config.criterion](model, layers, batches or [],
-                                        {"norm": config.norm, "seed": config.seed})
+    return layers, CRITERIA[config.criterion](model, layers, batches or [],
+                                              {"norm": config.norm, "seed": config.seed})
+
+
+def _prune_neurons(model, config, example_input, batches, details, target) -> Masks:
+    """Neurons and channels removed (tensors shrink): to a sparsity, to per-layer ratios, or
+    to a latency budget measured on ``target``."""
+    layers, scores = _scores(model, config, batches)
+    skip = [n for n, _ in prunable_layers(model) if n not in layers]
     if config.latency_budget_ms is not None:
-        report = allocate_for_latency_(
-            model, scores, [n for n, _ in prunable_layers(model) if n not in layers],
-            example_input, Budget(config.latency_budget_ms, min(config.max_layer_sparsity, 0.9)),
-            target or TargetProfile())
-        if details is not None:
-            details.update(report)
-        masks: Masks = {}
-    elif config.layer_ratios is not None:
+        details.update(allocate_for_latency_(
+            model, scores, skip, example_input,
+            Budget(config.latency_budget_ms, min(config.max_layer_sparsity, 0.9)), target))
+        return {}
+    skipped = [m for n, m in prunable_layers(model) if n not in layers]
+    if config.layer_ratios is not None:
         unknown = sorted(set(config.layer_ratios) - set(layers))
         if unknown:
             raise ConfigError(f"prune.layer_ratios names layers that are not pruned here: "
                               f"{', '.join(unknown)}. Prunable layers: {', '.join(layers)}.")
-        skip = [m for n, m in prunable_layers(model) if n not in layers]
-        prune_structured_(model, scores, 0.0, "local", 1.0, skip, example_input,
+        prune_structured_(model, scores, 0.0, "local", 1.0, skipped, example_input,
                           ratios=config.layer_ratios)
-        masks = {}
-    elif config.granularity == "neurons":
-        skip = [m for n, m in prunable_layers(model) if n not in layers]
-        prune_structured_(model, scores, config.sparsity, config.scope,
-                          config.max_layer_sparsity, skip, example_input)
-        masks = {}
     else:
-        weights = {f"{name}.weight": m.weight for name, m in layers.items()}
-        if config.selection == "threshold":
-            masks = threshold_masks(weights, config.threshold)
-        else:
-            masks = ranked_masks({f"{n}.weight": s for n, s in scores.items()}, config.sparsity,
-                                 config.scope, config.min_layer_sparsity,
-                                 config.max_layer_sparsity)
-        apply_masks_(weights, masks)
-    log.info("pruned (%s, %s, %s, %s): %s", config.granularity, config.criterion,
-             config.scope, config.selection, layer_shapes(model))
+        prune_structured_(model, scores, config.sparsity, config.scope,
+                          config.max_layer_sparsity, skipped, example_input)
+    return {}
+
+
+def _prune_weights(model, config, example_input, batches, details, target) -> Masks:
+    """Single weights zeroed by rank or by threshold; the masks keep them zero."""
+    layers, scores = _scores(model, config, batches)
+    weights = {f"{name}.weight": m.weight for name, m in layers.items()}
+    if config.selection == "threshold":
+        masks = threshold_masks(weights, config.threshold)
+    else:
+        masks = ranked_masks({f"{n}.weight": s for n, s in scores.items()}, config.sparsity,
+                             config.scope, config.min_layer_sparsity, config.max_layer_sparsity)
+    apply_masks_(weights, masks)
     return masks
+
+
+# prune.granularity -> its handler (torchao's handler table, keyed by the config's choice)
+GRANULARITIES = {"layers": _drop_layers, "neurons": _prune_neurons, "weights": _prune_weights}
 
 
 def importance_batches(train: dict, config: PruneConfig,

@@ -5,17 +5,15 @@ from dataclasses import dataclass, field
 
 from prunegate.compression.criteria import CRITERIA, NEURON_ONLY
 from prunegate.compression.layers import LAYER_CRITERIA
+from prunegate.compression.schedule_config import FLAT_KEYS, Schedule, flat_defaults, schedule_from
+from prunegate.compression.schedule_config import SCHEDULES as SCHEDULE_TYPES
 from prunegate.errors import ConfigError
 from prunegate.validators import choose, integer, number
 
 GRANULARITIES = ("weights", "neurons", "layers")
 SELECTIONS = ("ranked", "threshold")
 SCOPES = ("local", "global")
-SCHEDULES = ("one_shot", "iterative", "gradual", "dynamic")
-# each schedule's own keys; the others must stay unset (null)
-SCHEDULE_KEYS = {"iterative": {"rounds": 3},
-                 "gradual": {"initial_sparsity": 0.0, "gradual_events": 10, "gradual_end": 0.75},
-                 "dynamic": {"dynamic_every": 50, "dynamic_end": 0.75}}
+SCHEDULES = tuple(SCHEDULE_TYPES)
 
 
 @dataclass
@@ -145,9 +143,15 @@ class PruneConfig:
             raise ConfigError("prune.min/max_layer_sparsity bound each layer's share, which "
                               "does not apply to dropping whole blocks; leave them at 0 and 1.")
 
+    @property
+    def schedule_config(self) -> Schedule:
+        """This schedule's own settings as its config type (schedule_config.py)."""
+        return schedule_from(self.schedule, {key: getattr(self, key)
+                                             for key in FLAT_KEYS[self.schedule]})
+
     def _check_schedule(self) -> None:
-        for schedule, keys in SCHEDULE_KEYS.items():
-            for key, default in keys.items():
+        for schedule in FLAT_KEYS:
+            for key, default in flat_defaults(schedule).items():
                 if schedule != self.schedule and getattr(self, key) is not None:
                     raise ConfigError(f"prune.{key} is only read with prune.schedule "
                                       f"'{schedule}' (this one is '{self.schedule}').")

@@ -24,6 +24,7 @@ from torch.nn.utils import parametrize
 from prunegate.compression.criteria import CRITERIA
 from prunegate.compression.prune import PruneConfig, importance_batches, prunable_targets, prune_
 from prunegate.compression.qat import quant_aware_context
+from prunegate.compression.schedule_config import Dynamic, Gradual, Iterative, OneShot
 from prunegate.compression.unstructured import apply_masks_, ranked_masks
 from prunegate.models import Checkpoint
 from prunegate.training.loop import TrainConfig, fit
@@ -47,29 +48,30 @@ def round_fraction(sparsity: float, rounds: int) -> float:
 
 def first_step_sparsity(config: PruneConfig) -> float:
     """What the prune stage itself removes under ``config.schedule``."""
-    if config.schedule == "iterative":
-        return round_fraction(config.sparsity, config.rounds)
-    if config.schedule == "gradual":
-        return config.initial_sparsity
+    schedule = config.schedule_config
+    if isinstance(schedule, Iterative):
+        return round_fraction(config.sparsity, schedule.rounds)
+    if isinstance(schedule, Gradual):
+        return schedule.initial_sparsity
     return config.sparsity
 
 
 class GradualPruning:
     """The ``on_step`` hook of ``fit`` that applies the cubic schedule by magnitude ranking."""
 
-    def __init__(self, model: nn.Module, config: PruneConfig, total_steps: int):
-        self.config = config
-        self.every = max(1, int(config.gradual_end * total_steps) // config.gradual_events)
+    def __init__(self, model: nn.Module, config: PruneConfig, schedule: Gradual,
+                 total_steps: int):
+        self.config, self.schedule = config, schedule
+        self.every = max(1, int(schedule.end * total_steps) // schedule.events)
         self.layers = prunable_targets(model, config)
         self.masks: dict[str, torch.Tensor] = {}
         self.trace: list[tuple[int, float]] = []
 
     def __call__(self, model: nn.Module, step: int) -> dict[str, torch.Tensor] | None:
-        c = self.config
-        if step % self.every or step > c.gradual_events * self.every:
+        c, s = self.config, self.schedule
+        if step % self.every or step > s.events * self.every:
             return None
-        target = cubic_sparsity(step, c.initial_sparsity, c.sparsity, 0, c.gradual_events,
-                                self.every)
+        target = cubic_sparsity(step, s.initial_sparsity, c.sparsity, 0, s.events, self.every)
         scores = CRITERIA[c.criterion](model, self.layers, [], {"norm": c.norm, "seed": c.seed})
         self.masks = ranked_masks({f"{n}.weight": s for n, s in scores.items()}, target,
                                   c.scope, c.min_layer_sparsity, c.max_layer_sparsity)
@@ -92,10 +94,10 @@ class _Masked(nn.Module):
 class DynamicPruning:
     """Holds the straight-through masks of ``dynamic`` and re-ranks them as ``on_step``."""
 
-    def __init__(self, model: nn.Module, config: PruneConfig, masks: dict[str, torch.Tensor],
-                 total_steps: int):
-        self.config = config
-        self.last = int(config.dynamic_end * total_steps)
+    def __init__(self, model: nn.Module, config: PruneConfig, schedule: Dynamic,
+                 masks: dict[str, torch.Tensor], total_steps: int):
+        self.config, self.every = config, schedule.every
+        self.last = int(schedule.end * total_steps)
         self.layers = prunable_targets(model, config)
         self.masked = {f"{n}.weight": _Masked(masks[f"{n}.weight"].to(m.weight.dtype))
                        for n, m in self.layers.items()}
@@ -106,7 +108,7 @@ class DynamicPruning:
 
     def __call__(self, model: nn.Module, step: int) -> None:
         c = self.config
-        if step % c.dynamic_every or step > self.last:
+        if step % self.every or step > self.last:
             return
         dense = {f"{n}.weight": m.parametrizations.weight.original.detach()
                  for n, m in self.layers.items()}
@@ -137,30 +139,37 @@ def finetune(pruned: Checkpoint, train: dict[str, np.ndarray], val: dict[str, np
 
 def _finetune(model: nn.Module, pruned: Checkpoint, train, val, config: TrainConfig,
               prune: PruneConfig, desc: str) -> tuple[Checkpoint, dict[str, Any]]:
-    if prune.schedule == "gradual":
-        per_epoch = -(-len(train["y"]) // config.batch_size)
-        hook = GradualPruning(model, prune, config.epochs * per_epoch)
-        history = fit(model, train, val, config, masks=pruned.masks, desc=desc, on_step=hook)
-        # the scheduled sparsity in force at the end of each epoch, a curve beside the loss
-        history["sparsity"] = _per_epoch(hook.trace, per_epoch, config.epochs,
-                                         prune.initial_sparsity)
-        log.info("gradual pruning events (step, sparsity): %s", hook.trace)
-        return Checkpoint(model, hook.masks or pruned.masks), history
-    if prune.schedule == "dynamic":
-        per_epoch = -(-len(train["y"]) // config.batch_size)
-        dynamic = DynamicPruning(model, prune, pruned.masks, config.epochs * per_epoch)
-        try:  # the mask lives in the parametrization: fit must not zero the dense weights
-            history = fit(model, train, val, config, desc=desc, on_step=dynamic)
-        finally:
-            masks = dynamic.finish()
-        log.info("dynamic pruning: %d pruned weights came back over the re-rankings",
-                 dynamic.revived)
-        history["revived"] = _per_epoch(dynamic.trace, per_epoch, config.epochs, 0)
-        return Checkpoint(model, masks), history
-    if prune.schedule == "iterative":
-        return _iterative(model, pruned.masks, train, val, config, prune, desc)
+    schedule = prune.schedule_config
+    return FINETUNE[type(schedule)](model, pruned, train, val, config, prune, schedule, desc)
+
+
+def _one_shot(model, pruned, train, val, config, prune, schedule: OneShot, desc):
     return Checkpoint(model, pruned.masks), fit(model, train, val, config, masks=pruned.masks,
                                                 desc=desc)
+
+
+def _gradual(model, pruned, train, val, config, prune, schedule: Gradual, desc):
+    per_epoch = -(-len(train["y"]) // config.batch_size)
+    hook = GradualPruning(model, prune, schedule, config.epochs * per_epoch)
+    history = fit(model, train, val, config, masks=pruned.masks, desc=desc, on_step=hook)
+    # the scheduled sparsity in force at the end of each epoch, a curve beside the loss
+    history["sparsity"] = _per_epoch(hook.trace, per_epoch, config.epochs,
+                                     schedule.initial_sparsity)
+    log.info("gradual pruning events (step, sparsity): %s", hook.trace)
+    return Checkpoint(model, hook.masks or pruned.masks), history
+
+
+def _dynamic(model, pruned, train, val, config, prune, schedule: Dynamic, desc):
+    per_epoch = -(-len(train["y"]) // config.batch_size)
+    dynamic = DynamicPruning(model, prune, schedule, pruned.masks, config.epochs * per_epoch)
+    try:  # the mask lives in the parametrization: fit must not zero the dense weights
+        history = fit(model, train, val, config, desc=desc, on_step=dynamic)
+    finally:
+        masks = dynamic.finish()
+    log.info("dynamic pruning: %d pruned weights came back over the re-rankings",
+             dynamic.revived)
+    history["revived"] = _per_epoch(dynamic.trace, per_epoch, config.epochs, 0)
+    return Checkpoint(model, masks), history
 
 
 def _per_epoch(trace: list[tuple[int, float]], per_epoch: int, epochs: int,
@@ -170,9 +179,8 @@ def _per_epoch(trace: list[tuple[int, float]], per_epoch: int, epochs: int,
             for e in range(1, epochs + 1)]
 
 
-def _iterative(model: nn.Module, masks: dict[str, torch.Tensor], train, val, config, prune,
-               desc) -> tuple[Checkpoint, dict[str, Any]]:
-    rounds = prune.rounds
+def _iterative(model, pruned, train, val, config, prune, schedule: Iterative, desc):
+    rounds, masks = schedule.rounds, pruned.masks
     per_round = [config.epochs // rounds + (1 if i < config.epochs % rounds else 0)
                  for i in range(rounds)]
     history: dict[str, Any] = {}
@@ -192,3 +200,7 @@ def _iterative(model: nn.Module, masks: dict[str, torch.Tensor], train, val, con
             history.setdefault(key, []).extend(values)
     history["epoch"] = list(range(1, len(history.get("epoch", [])) + 1))
     return Checkpoint(model, masks), history
+
+
+# each schedule's config type -> how fine-tuning runs under it (torchao's handler table)
+FINETUNE = {OneShot: _one_shot, Iterative: _iterative, Gradual: _gradual, Dynamic: _dynamic}
