@@ -42,7 +42,7 @@ store)."""
 def search(recipe: str, trials: int | None, timeout: float | None, backend: str | None,
            workers: int | None, ray_address: str | None, params: str | None) -> None:
     from prunegate.app.project import parse_overrides
-    from prunegate.app.project_search import search_recipe
+    from prunegate.app.search_recipe import search_recipe
 
     def run() -> None:
         overrides = parse_overrides(params)

@@ -109,24 +109,14 @@ def gate_candidate(recipe: str, source: str) -> tuple[dict[str, Any], dict[str, 
     """Gate ``source`` with ``recipe``'s checks and target against its dense baseline and the
     registry's champion, all measured now; nothing is registered or promoted."""
     from prunegate import registry
-    from prunegate.data.splits import unseen_by
-    from prunegate.gate.measure import measure_and_gate
+    from prunegate.gate.stages import gate_deployable
 
     configs, catalog = recipe_context(recipe)
-    models = {"baseline": load_artifact(catalog, "baseline_onnx"),
-              "candidate": load_candidate(source)}
-    test = load_artifact(catalog, "test")
+    candidate, test = load_candidate(source), load_artifact(catalog, "test")
     champion = registry.champion_at_start(configs["mlflow"].registered_model)
-    unseen = None
-    if champion.version is not None:
-        models["champion"] = champion.model
-        unseen = unseen_by(test, champion.split)
-    validate = configs["validate"]  # k-fold checks are skipped: they need a recipe run
-    metrics, verdict, _ = measure_and_gate(
-        models, test, configs["gates"], configs["target"], validate.latency_repeats,
-        validate.latency_warmup, validate.report_repeats, candidate="candidate",
-        champion_unseen=unseen)
-    return metrics, verdict
+    return gate_deployable(candidate, load_artifact(catalog, "baseline_onnx"), test,
+                           configs["gates"], configs["target"], configs["validate"],
+                           champion.model, champion.split)
 
 
 def load_artifact(catalog, name: str):

@@ -48,3 +48,21 @@ def measure_stages(checkpoints: dict[str, Checkpoint], baseline: onnx.ModelProto
     for stage, checkpoint in {**checkpoints, "quantized": checkpoints["distilled"]}.items():
         metrics["stages"][stage]["macs"] = count_macs(checkpoint.model, shape)
     return metrics, verdict, samples
+
+
+def gate_deployable(candidate: onnx.ModelProto, baseline: onnx.ModelProto, test: Split,
+                    gates: GateConfig, target: TargetProfile, validate: ValidateConfig,
+                    champion: onnx.ModelProto | None = None,
+                    champion_split: dict[str, Any] | None = None
+                    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One deployable against the dense baseline and the champion, all measured now: what
+    ``prunegate gate --candidate`` and a search's winner are decided by. K-fold checks are
+    skipped (they need a recipe run). Returns the metrics (stage "candidate") and the verdict."""
+    models = {"baseline": baseline, "candidate": candidate}
+    if champion is not None:
+        models["champion"] = champion
+    metrics, verdict, _ = measure_and_gate(
+        models, test, gates, target, validate.latency_repeats, validate.latency_warmup,
+        validate.report_repeats, candidate="candidate",
+        champion_unseen=None if champion is None else unseen_by(test, champion_split))
+    return metrics, verdict

@@ -18,9 +18,9 @@ from prunegate import registry
 from prunegate.app.project import _context
 from prunegate.app.recipe import check_params
 from prunegate.atomic import write_atomic
-from prunegate.data.splits import data_sha256, unseen_by
+from prunegate.data.splits import data_sha256
 from prunegate.errors import GateFailed, GateUndecided
-from prunegate.gate.measure import measure_and_gate
+from prunegate.gate.stages import gate_deployable
 from prunegate.onnx_io.export import export_onnx
 from prunegate.search.config import SearchConfig
 from prunegate.search.study import preflight, run_search
@@ -104,26 +104,19 @@ def _gate_and_register(recipe: str, params: dict[str, Any], configs: dict[str, A
                        ) -> dict[str, Any]:
     """The recipe's release gate on the test split, then registration as challenger, by the
     same policy as a recipe run (registry.release); nothing is promoted."""
-    name = configs["mlflow"].registered_model
-    models = {"baseline": baseline_onnx, "candidate": onnx.load_from_string(winner)}
+    name, deployable = configs["mlflow"].registered_model, onnx.load_from_string(winner)
     champion = registry.champion_at_start(name)
-    unseen = None
-    if champion.version is not None:
-        models["champion"] = champion.model
-        unseen = unseen_by(test, champion.split)
-    validate = configs["validate"]
-    metrics, verdict, _ = measure_and_gate(
-        models, test, configs["gates"], configs["target"], validate.latency_repeats,
-        validate.latency_warmup, validate.report_repeats, candidate="candidate",
-        champion_unseen=unseen)
+    metrics, verdict = gate_deployable(deployable, baseline_onnx, test, configs["gates"],
+                                       configs["target"], configs["validate"], champion.model,
+                                       champion.split)
     candidate = metrics["stages"]["candidate"]
     tracker.log_metrics({k: v for k, v in candidate.items() if isinstance(v, int | float)},
                         prefix="release.")
     tags = registry.release_tags(recipe, winner, verdict, candidate["accuracy"], params, test,
                                  data_sha256(train), tracker.parent.info.run_id)
     release = registry.register_release(
-        name, models["candidate"], verdict, tags,
-        lambda: tracker.log_model(models["candidate"], "deployable", test["x"][:1]), champion)
+        name, deployable, verdict, tags,
+        lambda: tracker.log_model(deployable, "deployable", test["x"][:1]), champion)
     return {**release.record(), "test_accuracy": candidate["accuracy"],
             "test_latency_p95_ms": candidate["latency_p95_ms"],
             "size_bytes": candidate["size_bytes"], "checks": verdict["checks"]}
