@@ -3,24 +3,16 @@
 runs are closed and its folder freed; anything else keeps its traceback."""
 
 import functools
-import signal
 import sys
 
 import click
 
+from prunegate.app import interrupts
+from prunegate.app.interrupts import Terminated
 from prunegate.errors import GateFailed, GateUndecided, PromotionRefused, find_prunegate_error
 
 recipe_option = click.option("--recipe", default="mnist_mlp", show_default=True,
                              help="Recipe whose registered model and test split to use.")
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised where the process is, like KeyboardInterrupt for SIGINT: a BaseException,
-    so no ``except Exception`` in a node or a library swallows it on the way up."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated()
 
 
 def clean_errors(func):
@@ -29,7 +21,7 @@ def clean_errors(func):
     its folder, says what it registered, and exits 130 or 143 as a shell would."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        signal.signal(signal.SIGTERM, _terminate)
+        interrupts.install()
         try:
             return func(*args, **kwargs)
         except (KeyboardInterrupt, Terminated) as stop:

@@ -18,6 +18,7 @@ from kedro.framework.hooks import hook_impl
 
 from prunegate import registry
 from prunegate.app.folder_lock import FolderLock
+from prunegate.app.interrupts import raise_if_interrupted
 from prunegate.app.recipe import check_params
 from prunegate.data.expectations import require_valid
 from prunegate.data.splits import data_sha256
@@ -100,6 +101,7 @@ class PrunegateHooks:
 
     @hook_impl
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
+        raise_if_interrupted()
         self._remember(node, inputs)
         stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
         if stage == "train":  # before anything trains: can the test split decide the gate?
@@ -115,6 +117,7 @@ class PrunegateHooks:
 
     @hook_impl
     def after_node_run(self, node, catalog, inputs, outputs, is_async, run_id) -> None:
+        raise_if_interrupted()
         if self.tracker is None:
             return
         self._remember(node, outputs)
@@ -164,6 +167,7 @@ class PrunegateHooks:
     @hook_impl
     def after_pipeline_run(self, run_params, run_result, pipeline, catalog) -> None:
         global ACTIVE
+        raise_if_interrupted()  # an interrupted run registers nothing, even if it got this far
         if self.tracker is None:
             self._unlock()
             return
