@@ -20,3 +20,12 @@ def fixed_three_classes() -> nn.Module:
 
 
 NOT_CALLABLE = 3
+
+
+def depthwise_cnn(input_shape, num_classes: int, width: int = 16) -> nn.Module:
+    """MobileNet's pattern: a depthwise conv (groups == channels) between two pointwise ones."""
+    channels = input_shape[0]
+    return nn.Sequential(
+        nn.Conv2d(channels, width, 1), nn.BatchNorm2d(width), nn.ReLU6(),
+        nn.Conv2d(width, width, 3, padding=1, groups=width), nn.BatchNorm2d(width), nn.ReLU6(),
+        nn.Conv2d(width, 8, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, num_classes))

@@ -42,8 +42,12 @@ def test_a_model_whose_output_does_not_fit_the_classes_is_refused():
         config.build((4,), 10)
     with pytest.raises(ConfigError, match=r"cannot take the data's samples of shape \(7,\)"):
         config.build((7,), 3)
-    with pytest.raises(ConfigError, match=r"takes \(channels, 28, 28\) images"):
+    with pytest.raises(ConfigError, match=r"takes \(channels, height, width\) images"):
         ModelConfig(name="lenet5").build((12,), 3)
+    with pytest.raises(ConfigError, match=r"takes \(channels, 28, 28\) images"):
+        ModelConfig(name="lenet5").build((3, 32, 32), 3)
+    with pytest.raises(ConfigError, match="not a whole number of 7x7 patches.*model.kwargs"):
+        ModelConfig(name="vit_mini").build((3, 32, 32), 3)
 
 
 def _trained(tmp_path):
@@ -99,3 +103,18 @@ def test_a_structurally_pruned_custom_model_round_trips(tmp_path):
     assert torch.allclose(loaded.eval()(x), model.eval()(x))
     again = fresh_copy(loaded, seed=0)
     assert again[0].weight.shape == (16, 12) and not torch.equal(again[0].weight, loaded[0].weight)
+
+
+def test_a_pruned_depthwise_model_keeps_its_groups_through_a_checkpoint(tmp_path):
+    """MobileNet's depthwise conv: 16 → 8 channels leaves groups=8, which the weight [8, 1, 3, 3]
+    alone cannot say. Before the structure record, the reload kept the factory's groups=16."""
+    torch.manual_seed(0)
+    model = ModelConfig(name="custom", factory="tests.models.byo_models:depthwise_cnn").build(
+        (3, 8, 8), 5)
+    x = torch.rand(4, 3, 8, 8)
+    prune_(model, PruneConfig(granularity="neurons", sparsity=0.5), x[:1])
+    assert model[3].groups == model[3].out_channels == 8
+    save_checkpoint(Checkpoint(model), tmp_path / "m.pt")
+    loaded = load_checkpoint(tmp_path / "m.pt").model
+    assert loaded[3].groups == loaded[3].in_channels == 8
+    assert torch.allclose(loaded.eval()(x), model.eval()(x), atol=1e-6)

@@ -84,8 +84,7 @@ def allocate_for_latency_(model: nn.Module, scores: dict[str, torch.Tensor],
 def _pruner(scores, skip, example):
     def prune(model: nn.Module, ratios: dict[str, float]) -> None:
         # by name: ``model`` may be a copy, whose modules are not the ones scored
-        prune_structured_(model, scores, 0.0, "local", 1.0,
-                          [model.get_submodule(n) for n in skip], example, ratios=ratios)
+        prune_structured_(model, scores, 0.0, "local", 1.0, skip, example, ratios=ratios)
     return prune
 
 

@@ -76,17 +76,18 @@ def _prune_neurons(model, config, example_input, batches, details, target) -> Ma
             model, scores, skip, example_input,
             Budget(config.latency_budget_ms, min(config.max_layer_sparsity, 0.9)), target))
         return {}
-    skipped = [m for n, m in prunable_layers(model) if n not in layers]
     if config.layer_ratios is not None:
         unknown = sorted(set(config.layer_ratios) - set(layers))
         if unknown:
             raise ConfigError(f"prune.layer_ratios names layers that are not pruned here: "
                               f"{', '.join(unknown)}. Prunable layers: {', '.join(layers)}.")
-        prune_structured_(model, scores, 0.0, "local", 1.0, skipped, example_input,
-                          ratios=config.layer_ratios)
+        unsafe = prune_structured_(model, scores, 0.0, "local", 1.0, skip, example_input,
+                                   ratios=config.layer_ratios)
     else:
-        prune_structured_(model, scores, config.sparsity, config.scope,
-                          config.max_layer_sparsity, skipped, example_input)
+        unsafe = prune_structured_(model, scores, config.sparsity, config.scope,
+                                   config.max_layer_sparsity, skip, example_input)
+    if unsafe:
+        details["left_unpruned"] = unsafe  # pruning them broke the model (structured.py)
     return {}
 
 
@@ -137,7 +138,8 @@ def prunable_targets(model: nn.Module, config: PruneConfig) -> dict[str, nn.Modu
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(m, nn.Linear | nn.modules.conv._ConvNd)]
 
 
 def layer_shapes(model: nn.Module) -> dict[str, list[int]]:

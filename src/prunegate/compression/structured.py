@@ -6,10 +6,19 @@ tell it how important each neuron is, from any weight criterion: a neuron's scor
 its group's weight scores (its row, and its columns downstream).
 """
 
+import copy
+import logging
+
 import torch
 import torch_pruning as tp
 from torch import nn
 from torch_pruning.pruner import function
+
+from prunegate.compression.heads import attention_heads, sync_heads_
+from prunegate.compression.safety import Broken, first_break, layers_within
+from prunegate.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 class ScoreImportance(tp.importance.GroupMagnitudeImportance):
@@ -44,17 +53,63 @@ class ScoreImportance(tp.importance.GroupMagnitudeImportance):
 
 
 def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: float,
-                      scope: str, max_layer: float, skip: list[nn.Module],
+                      scope: str, max_layer: float, skip: list[str],
                       example_input: torch.Tensor,
-                      ratios: dict[str, float] | None = None) -> None:
+                      ratios: dict[str, float] | None = None) -> list[str]:
     """Remove ``sparsity`` of the neurons/channels: of each layer (local) or of all prunable
     layers together, at most ``max_layer`` of any one (global). ``ratios`` instead gives each
-    named layer its own fraction (the others keep every neuron)."""
+    named layer its own fraction (the others keep every neuron). Attention layers lose whole
+    heads (heads.py). Layers and ``skip`` are named as in ``model.named_modules()``.
+
+    Each pruning is tried on a copy first. Where the pruned copy no longer runs, the layers
+    inside the module that broke are left unpruned and the pruning is tried again; those layers
+    are returned (the report lists them). A break no layer can be blamed for is a ConfigError.
+    """
     if ratios is not None:
         ratios = {name: r for name, r in ratios.items() if r > 0}
     if sparsity == 0 and not ratios:
-        return
+        return []
+    prunable = [n for n, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd
+                                                                  | nn.Linear)]
+    unsafe: list[str] = []
+    while True:
+        trial = copy.deepcopy(model)
+        _prune_once(trial, scores, sparsity, scope, max_layer, [*skip, *unsafe],
+                    example_input, ratios)
+        broken = first_break(trial, example_input)
+        if broken is None:
+            break
+        unsafe += _to_leave(model, broken, prunable, [*skip, *unsafe])
+        log.warning("structured pruning broke %s (%s): leaving %s unpruned", broken.module or
+                    "the model's forward", broken.error, ", ".join(unsafe))
+    _prune_once(model, scores, sparsity, scope, max_layer, [*skip, *unsafe], example_input,
+                ratios)
+    return unsafe
+
+
+def _to_leave(model: nn.Module, broken: Broken, prunable: list[str],
+              left: list[str]) -> list[str]:
+    """The layers in the innermost module around the break that are still pruned."""
+    culprit = broken.module
+    while True:
+        new = [n for n in layers_within(model, culprit, prunable) if n not in left]
+        if new:
+            return new
+        if culprit == "":
+            raise ConfigError(
+                f"structured pruning (granularity 'neurons') leaves {type(model).__name__} "
+                f"unable to run, and no layer can be left out to avoid it: "
+                f"{broken.module or 'its forward'} fails with {broken.error}. Use "
+                "prune.granularity 'weights', or list the layers that feed it in "
+                "prune.skip_layers.")
+        culprit = culprit.rpartition(".")[0]
+
+
+def _prune_once(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: float,
+                scope: str, max_layer: float, skip: list[str], example_input: torch.Tensor,
+                ratios: dict[str, float] | None) -> None:
     modules = dict(model.named_modules())
+    heads = attention_heads(model)
     model.eval()
     try:
         for name, score in scores.items():
@@ -64,7 +119,13 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
             model, example_input, importance=ScoreImportance(),
             pruning_ratio=0.0 if per_layer else sparsity, pruning_ratio_dict=per_layer,
             global_pruning=scope == "global" and not per_layer, max_pruning_ratio=max_layer,
-            ignored_layers=list(skip))
+            ignored_layers=[modules[n] for n in skip],
+            # whole heads, at the layer's own ratio; Torch-Pruning's defaults for these two
+            # are shared dicts it mutates, so fresh ones are passed every time
+            num_heads=dict(heads), out_channel_groups={}, prune_num_heads=bool(heads),
+            prune_head_dims=False, head_pruning_ratio=0.0 if per_layer else sparsity)
         pruner.step()
+        sync_heads_(model, pruner.num_heads)
     finally:
         model.zero_grad(set_to_none=True)
+

@@ -1,5 +1,6 @@
-"""Saving and loading models safely: ``{name, arch, state_dict, masks}`` under weights_only=True.
-A custom model's ``arch`` is its factory's import path and arguments: no class is pickled."""
+"""Saving and loading models safely: ``{name, arch, structure, state_dict, masks}`` under
+weights_only=True. A custom model's ``arch`` is its factory's import path and arguments: no class
+is pickled. ``structure`` holds the size attributes pruning changed (structure.py)."""
 
 import io
 import pickle
@@ -11,7 +12,8 @@ from torch import nn
 
 from prunegate.atomic import write_atomic
 from prunegate.errors import ConfigError, DataError
-from prunegate.models.custom import SOURCE, build_custom, fit_shapes
+from prunegate.models.custom import SOURCE, build_custom
+from prunegate.models.structure import restore_structure, structure_record
 from prunegate.models.zoo import build_model, model_name
 
 FORMAT = "prunegate.checkpoint/1"
@@ -32,7 +34,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | Path) -> None:
     # a zoo model is rebuilt from its widths, a custom one from its factory and arguments
     arch = getattr(model, SOURCE) if name == "custom" else model.arch()
     payload = {"format": FORMAT, "name": name, "arch": arch,
-               "state_dict": model.state_dict(), "masks": dict(checkpoint.masks)}
+               "structure": structure_record(model), "state_dict": model.state_dict(),
+               "masks": dict(checkpoint.masks)}
     # serialised in memory first: torch.save's own file writer turns "disk full" or "file too
     # large" into an opaque RuntimeError, a plain write raises the OSError that names it
     buffer = io.BytesIO()
@@ -61,9 +64,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         if payload["name"] == "custom":
             model = build_custom(payload["arch"]["factory"], payload["arch"]["kwargs"])
-            fit_shapes(model, payload["state_dict"])  # pruned narrower than the factory builds
         else:
             model = build_model(payload["name"], **payload["arch"])
+        # pruned narrower than the factory builds: the saved shapes and sizes replace its own
+        restore_structure(model, payload["state_dict"], payload.get("structure"))
         model.load_state_dict(payload["state_dict"])
     except ConfigError:
         raise  # the factory no longer imports: that message names the fix

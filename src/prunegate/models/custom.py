@@ -131,37 +131,3 @@ def _read_state(path: Path, allow_pickle: bool) -> dict[str, torch.Tensor]:
                         "dict.")
     return loaded
 
-
-def fit_shapes(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
-    """Resize ``model``'s tensors to ``state``'s: a structurally pruned model rebuilt from its
-    factory has the original widths until the saved, narrower tensors replace them."""
-    resized = set()
-    for name, tensor in state.items():
-        owner, _, attr = name.rpartition(".")
-        module = model.get_submodule(owner)
-        current = getattr(module, attr, None)
-        if not isinstance(current, torch.Tensor) or current.shape == tensor.shape:
-            continue
-        if isinstance(current, nn.Parameter):
-            setattr(module, attr, nn.Parameter(torch.empty_like(tensor),
-                                               requires_grad=current.requires_grad))
-        else:
-            module.register_buffer(attr, torch.empty_like(tensor))
-        resized.add(module)
-    for module in resized:
-        _sync_sizes(module)
-
-
-def _sync_sizes(module: nn.Module) -> None:
-    """The size attributes that ``extra_repr`` and ONNX export read, from the new weights."""
-    weight = getattr(module, "weight", None)
-    if isinstance(module, nn.Linear):
-        module.out_features, module.in_features = weight.shape
-    elif isinstance(module, nn.modules.conv._ConvNd):
-        module.out_channels, module.in_channels = weight.shape[0], weight.shape[1] * module.groups
-    elif isinstance(module, nn.modules.batchnorm._NormBase):
-        module.num_features = module.running_mean.shape[0] if weight is None else weight.shape[0]
-    elif isinstance(module, nn.LayerNorm):
-        module.normalized_shape = tuple(weight.shape)
-    elif isinstance(module, nn.Embedding):
-        module.num_embeddings, module.embedding_dim = weight.shape

@@ -21,6 +21,8 @@ from prunegate.models.custom import (
     load_weights,
     resolve_factory,
 )
+from prunegate.models.mobilenet import MobileNetV2Mini
+from prunegate.models.vit import ViTMini
 from prunegate.validators import choose
 
 MNIST_SHAPE = (1, 28, 28)
@@ -115,9 +117,16 @@ class ResNetMini(nn.Module):
 
 
 ZOO: dict[str, type[nn.Module]] = {"lenet_300_100": LeNet300100, "lenet5": LeNet5,
-                                   "resnet_mini": ResNetMini}
+                                   "resnet_mini": ResNetMini, "mobilenet_v2_mini": MobileNetV2Mini,
+                                   "vit_mini": ViTMini}
+# what each zoo model takes from the data (custom.data_args) unless model.kwargs sets it
+IMAGES = ("in_channels", "num_classes")
+DATA_ARGS = {"lenet_300_100": ("in_features", "num_classes"), "lenet5": IMAGES,
+             "resnet_mini": IMAGES, "mobilenet_v2_mini": IMAGES,
+             "vit_mini": ("input_shape", "num_classes")}
+FIXED_28 = ("lenet5", "resnet_mini")  # their fully connected layers assume 28×28 images
 # architectures with shape-preserving blocks in ``model.blocks``, which layer dropping removes
-DROPPABLE = ("resnet_mini",)
+DROPPABLE = ("resnet_mini", "vit_mini")
 
 
 @dataclass
@@ -156,8 +165,8 @@ class ModelConfig:
         if self.name == "custom":
             model = build_custom(self.factory, self.kwargs, inferred)
         else:
-            model = build_model(self.name, **{**_zoo_args(self.name, input_shape, inferred),
-                                              **self.kwargs})
+            model = _build_zoo(self.name, {**_zoo_args(self.name, input_shape, inferred),
+                                           **self.kwargs})
         check_output(model, input_shape, num_classes, self.factory or self.name)
         if self.weights:
             load_weights(model, self.weights, self.allow_pickle)
@@ -165,14 +174,24 @@ class ModelConfig:
 
 
 def _zoo_args(name: str, shape: tuple[int, ...], inferred: dict[str, Any]) -> dict[str, Any]:
-    if name == "lenet_300_100":
-        return {k: inferred[k] for k in ("in_features", "num_classes")}
-    if len(shape) != 3 or tuple(shape[1:]) != (28, 28):
+    if name != "lenet_300_100" and len(shape) != 3:
+        raise ConfigError(f"model '{name}' takes (channels, height, width) images, and the "
+                          f"data's samples are {tuple(shape)}. Use lenet_300_100 or your own "
+                          "model (model.name: custom, model.factory).")
+    if name in FIXED_28 and tuple(shape[1:]) != (28, 28):
         raise ConfigError(f"model '{name}' takes (channels, 28, 28) images, and the data's "
                           f"samples are {tuple(shape)}. Resize the images (ImageFolderDataset "
                           "size: [28, 28]), or use lenet_300_100 or your own model "
                           "(model.name: custom, model.factory).")
-    return {k: inferred[k] for k in ("in_channels", "num_classes")}
+    return {k: inferred[k] for k in DATA_ARGS[name]}
+
+
+def _build_zoo(name: str, kwargs: dict[str, Any]) -> nn.Module:
+    try:
+        return build_model(name, **kwargs)
+    except (TypeError, ValueError) as error:  # an unknown or impossible constructor argument
+        raise ConfigError(f"model '{name}' cannot be built with {kwargs}: {error}. Fix "
+                          "model.kwargs.") from error
 
 
 def check_output(model: nn.Module, input_shape: tuple[int, ...], num_classes: int,
@@ -214,7 +233,7 @@ def model_name(model: nn.Module) -> str:
 def fresh_copy(model: nn.Module, seed: int) -> nn.Module:
     """The same architecture, newly initialised from ``seed``: what pruning at init starts from."""
     torch.manual_seed(seed)
-    if model_name(model) == "custom":
+    if model_name(model) == "custom" or hasattr(model, "_arch"):  # widths not in arch()
         fresh = copy.deepcopy(model)
         for module in fresh.modules():
             if hasattr(module, "reset_parameters"):
