@@ -8,6 +8,7 @@ from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.metrics import predict_onnx
 from prunegate.onnx_io.export import export_onnx
+from prunegate.onnx_io.graph import compact_names
 
 
 def timings(rng, p50: dict[str, float], rounds: int = 300, noise: float = 0.15) -> dict:
@@ -59,9 +60,14 @@ def test_the_recorded_choice_replays_to_the_same_bytes_without_timing(splits):
         op_types=pin, calibration_samples=64, timing_repeats=20))
     assert not again["measured"] and again["chosen"] == report["chosen"]
     assert replayed.SerializeToString() == auto.SerializeToString()
-    # [] is the recorded form of "fp32 won": the graph goes out as it came in
+    # [] is the recorded form of "fp32 won": the graph goes out as it came in (names compacted
+    # unless compact_names is off)
     kept, none = quantize_measured(fp32, calib, QuantizeConfig(op_types=[], timing_repeats=20))
-    assert none["chosen"] == "fp32" and kept.SerializeToString() == fp32.SerializeToString()
+    assert none["chosen"] == "fp32"
+    assert kept.SerializeToString() == compact_names(fp32).SerializeToString()
+    kept, _ = quantize_measured(fp32, calib, QuantizeConfig(op_types=[], timing_repeats=20,
+                                                            compact_names=False))
+    assert kept.SerializeToString() == fp32.SerializeToString()
 
 
 def test_static_int8_agrees_with_fp32_and_is_smaller(trained_mlp, splits):

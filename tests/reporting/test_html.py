@@ -28,3 +28,11 @@ def test_the_page_escapes_what_it_shows_and_embeds_every_figure():
     assert "<th>check</th>" in page and "<td>0.31</td>" in page
     assert page.count('<img src="data:image/png;base64,') == 2
     assert "<title>prunegate report: Gate: FAIL</title>" in page
+
+
+def test_layers_left_unpruned_are_named_in_the_summary():
+    from prunegate.reporting.summary import pruning_notes
+
+    notes = pruning_notes({"left_unpruned": ["block.proj"]})
+    assert notes and "block.proj" in notes[0] and "unable to run" in notes[0]
+    assert pruning_notes({"layers": {}}) == [] and pruning_notes(None) == []

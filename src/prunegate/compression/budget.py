@@ -61,7 +61,9 @@ def prune_checkpoint(baseline: Checkpoint, train: Split, val: Split, config: Pru
     return Checkpoint(model, masks), {
         "config": asdict(config), "first_step_sparsity": first.sparsity, "layers": layers,
         **({"blocks": details} if "dropped" in details else {}),
-        **({"latency": details} if "budget_ms" in details else {})}
+        **({"latency": details} if "budget_ms" in details else {}),
+        # layers whose pruning broke the model they sit in, so kept whole (structured.py)
+        **({"left_unpruned": details["left_unpruned"]} if "left_unpruned" in details else {})}
 
 
 def prune_within_budget(baseline: Checkpoint, train: Split, val: Split, config: PruneConfig,

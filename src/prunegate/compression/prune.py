@@ -82,10 +82,11 @@ def _prune_neurons(model, config, example_input, batches, details, target) -> Ma
             raise ConfigError(f"prune.layer_ratios names layers that are not pruned here: "
                               f"{', '.join(unknown)}. Prunable layers: {', '.join(layers)}.")
         unsafe = prune_structured_(model, scores, 0.0, "local", 1.0, skip, example_input,
-                                   ratios=config.layer_ratios)
+                                   ratios=config.layer_ratios, round_to=config.round_to)
     else:
         unsafe = prune_structured_(model, scores, config.sparsity, config.scope,
-                                   config.max_layer_sparsity, skip, example_input)
+                                   config.max_layer_sparsity, skip, example_input,
+                                   round_to=config.round_to)
     if unsafe:
         details["left_unpruned"] = unsafe  # pruning them broke the model (structured.py)
     return {}

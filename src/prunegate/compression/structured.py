@@ -55,11 +55,13 @@ class ScoreImportance(tp.importance.GroupMagnitudeImportance):
 def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: float,
                       scope: str, max_layer: float, skip: list[str],
                       example_input: torch.Tensor,
-                      ratios: dict[str, float] | None = None) -> list[str]:
+                      ratios: dict[str, float] | None = None,
+                      round_to: int | None = None) -> list[str]:
     """Remove ``sparsity`` of the neurons/channels: of each layer (local) or of all prunable
     layers together, at most ``max_layer`` of any one (global). ``ratios`` instead gives each
-    named layer its own fraction (the others keep every neuron). Attention layers lose whole
-    heads (heads.py). Layers and ``skip`` are named as in ``model.named_modules()``.
+    named layer its own fraction (the others keep every neuron); ``round_to`` keeps every width
+    a multiple of it. Attention layers lose whole heads (heads.py). Layers and ``skip`` are
+    named as in ``model.named_modules()``.
 
     Each pruning is tried on a copy first. Where the pruned copy no longer runs, the layers
     inside the module that broke are left unpruned and the pruning is tried again; those layers
@@ -75,7 +77,7 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
     while True:
         trial = copy.deepcopy(model)
         _prune_once(trial, scores, sparsity, scope, max_layer, [*skip, *unsafe],
-                    example_input, ratios)
+                    example_input, ratios, round_to)
         broken = first_break(trial, example_input)
         if broken is None:
             break
@@ -83,7 +85,7 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
         log.warning("structured pruning broke %s (%s): leaving %s unpruned", broken.module or
                     "the model's forward", broken.error, ", ".join(unsafe))
     _prune_once(model, scores, sparsity, scope, max_layer, [*skip, *unsafe], example_input,
-                ratios)
+                ratios, round_to)
     return unsafe
 
 
@@ -107,7 +109,7 @@ def _to_leave(model: nn.Module, broken: Broken, prunable: list[str],
 
 def _prune_once(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: float,
                 scope: str, max_layer: float, skip: list[str], example_input: torch.Tensor,
-                ratios: dict[str, float] | None) -> None:
+                ratios: dict[str, float] | None, round_to: int | None) -> None:
     modules = dict(model.named_modules())
     heads = attention_heads(model)
     model.eval()
@@ -119,7 +121,7 @@ def _prune_once(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: flo
             model, example_input, importance=ScoreImportance(),
             pruning_ratio=0.0 if per_layer else sparsity, pruning_ratio_dict=per_layer,
             global_pruning=scope == "global" and not per_layer, max_pruning_ratio=max_layer,
-            ignored_layers=[modules[n] for n in skip],
+            ignored_layers=[modules[n] for n in skip], round_to=round_to,
             # whole heads, at the layer's own ratio; Torch-Pruning's defaults for these two
             # are shared dicts it mutates, so fresh ones are passed every time
             num_heads=dict(heads), out_channel_groups={}, prune_num_heads=bool(heads),

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from prunegate.reporting import plots
-from prunegate.reporting.summary import gate_markdown
+from prunegate.reporting.summary import gate_markdown, pruning_notes
 
 TEMPLATES = Environment(loader=PackageLoader("prunegate.reporting", "templates"),
                         autoescape=select_autoescape(["html", "j2"]))
@@ -27,7 +27,7 @@ def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: 
                "latency distributions": plots.latency_distributions(latency_samples),
                "confusion matrix of the candidate": plots.confusion(
                    candidate["confusion_matrix"], candidate["per_class"]["labels"])}
-    markdown = gate_markdown(metrics, verdict, choices)
+    markdown = gate_markdown(metrics, verdict, choices, pruning_notes(prune_report))
     return TEMPLATES.get_template("report.html.j2").render(
         verdict_line=markdown.splitlines()[0].lstrip("# ").replace("**", ""),
         blocks=markdown_blocks(markdown),

@@ -87,8 +87,18 @@ def _choice_lines(choices: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def pruning_notes(prune_report: dict[str, Any] | None) -> list[str]:
+    """What pruning gave up and why, in words for the summary."""
+    left = (prune_report or {}).get("left_unpruned")
+    if not left:
+        return []
+    return [f"Left unpruned: {', '.join(left)}. Pruning them left the model unable to run "
+            "(a reshape or size its forward assumes), so they keep every neuron."]
+
+
 def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
-                  choices: list[dict[str, Any]] | None = None) -> str:
+                  choices: list[dict[str, Any]] | None = None,
+                  notes: list[str] | None = None) -> str:
     """The verdict as Markdown: a CI step summary or a PR comment."""
     outcome = verdict.get("outcome", "pass" if verdict["passed"] else "fail")
     level = f"{verdict.get('confidence', 0.95):.0%}"
@@ -118,7 +128,7 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
                          f"{m['size_compressed_bytes'] / 1024:.1f} | {m.get('macs', '—')} | "
                          f"{m['latency_p50_ms'] * 1000:.1f} | {m['latency_p95_ms'] * 1000:.1f} |")
     return "\n".join(lines + _latency_table(metrics) + _kfold_lines(metrics)
-                     + _choice_lines(choices or [])) + "\n"
+                     + _choice_lines(choices or []) + [f"\n{n}" for n in notes or []]) + "\n"
 
 
 def _latency_table(metrics: dict[str, Any]) -> list[str]:

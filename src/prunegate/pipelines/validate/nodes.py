@@ -13,7 +13,12 @@ from prunegate.gate.stability import kfold_stability
 from prunegate.gate.stages import measure_stages
 from prunegate.models import Checkpoint
 from prunegate.reporting.html import html_report
-from prunegate.reporting.summary import gate_markdown, measured_choices, pareto_points
+from prunegate.reporting.summary import (
+    gate_markdown,
+    measured_choices,
+    pareto_points,
+    pruning_notes,
+)
 
 
 def kfold_stability_report(pruned: Checkpoint, baseline: Checkpoint,
@@ -48,6 +53,6 @@ def build_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report:
     """The Markdown summary (CI step summary, PR comment), the HTML report with plots, and the
     Pareto points as data (for ``dvc plots``). Both name every choice a timing made."""
     choices = measured_choices(prune_report, quantize_report)
-    return (gate_markdown(metrics, verdict, choices),
+    return (gate_markdown(metrics, verdict, choices, pruning_notes(prune_report)),
             html_report(metrics, verdict, prune_report, latency_samples, choices),
             pareto_points(metrics))

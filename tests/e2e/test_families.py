@@ -1,0 +1,39 @@
+"""The zoo's MobileNetV2 (depthwise) and ViT (attention heads) recipes through the whole chain:
+pruned for real, reloaded from their checkpoints, exported, quantized and gated."""
+
+import json
+
+import pytest
+import torch
+
+from prunegate.models.checkpoint import load_checkpoint
+from prunegate.models.vit import Attention
+
+from .conftest import LOOSE, TINY, make_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.parametrize("recipe", ["mnist_mobilenet", "mnist_vit"])
+def test_a_family_recipe_runs_end_to_end(tmp_path, recipe):
+    project = make_project(tmp_path)
+    done = project.run("--config", f"pipelines/{recipe}.yml", "--params",
+                       f"{TINY},{LOOSE},quantize.op_types=[]")
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = project.path / "data" / recipe
+    baseline = load_checkpoint(out / "06_models/baseline.pt").model
+    pruned = load_checkpoint(out / "06_models/distilled.pt").model
+    assert sum(p.numel() for p in pruned.parameters()) < 0.6 * sum(
+        p.numel() for p in baseline.parameters())
+    if recipe == "mnist_mobilenet":
+        depthwise = [m for m in pruned.modules() if isinstance(m, torch.nn.Conv2d) and m.groups > 1]
+        assert all(m.groups == m.in_channels == m.out_channels for m in depthwise)
+        assert all(m.out_channels % 8 == 0 for m in pruned.modules()
+                   if isinstance(m, torch.nn.Conv2d) and m is not pruned.features[0])
+    else:
+        heads = [m.num_heads for m in pruned.modules() if isinstance(m, Attention)]
+        assert heads == [2, 2, 2, 2]  # 4 heads of 16 each, half removed whole
+    report = json.loads((out / "08_reporting/prune_report.json").read_text())
+    assert "left_unpruned" not in json.dumps(report)
+    gate = json.loads((out / "08_reporting/gate.json").read_text())
+    assert gate["passed"]
