@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: a plain `torch` pulls a multi-GB CUDA build on a fresh machine.
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,zoo]"
 	@touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install the pinned dependencies
@@ -60,7 +60,7 @@ test-seeds: $(STAMP)  ## the suite at seeds 0 1 2 x 1 and 2 threads (~35 min) [S
 
 # The peers (NNCF) are an optional extra so that the product's own dependencies stay lean.
 $(VENV)/.peers: $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,peers]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,zoo,peers]"
 	@touch $@
 
 bench: $(VENV)/.peers  ## prunegate vs peers, seeds 0-4 (~25 min); QUICK=1 for a 1-min smoke run

@@ -67,3 +67,37 @@ def test_vit_blocks_can_be_dropped_and_the_checkpoint_says_how_many_are_left(tmp
     assert len(loaded.blocks) == 2
     x = batches[0][0]
     assert torch.allclose(loaded.eval()(x), model.eval()(x), atol=1e-6)
+
+
+def test_a_hugging_face_vit_from_model_factory_loses_whole_heads(tmp_path):
+    """transformers 5's ViT (q_proj/k_proj/v_proj beside head_dim), wrapped to return logits."""
+    pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    model = ModelConfig(name="custom", factory="tests.models.byo_models:hf_vit").build(SHAPE, 10)
+    x = torch.rand(3, *SHAPE)
+    details: dict = {}
+    prune_(model, PruneConfig(granularity="neurons", sparsity=0.5), x[:1], details=details)
+    attention = model.model.vit.layers[0].attention
+    assert attention.q_proj.out_features == 16 and attention.head_dim == 8  # 4 heads → 2
+    assert "left_unpruned" not in details
+    save_checkpoint(Checkpoint(model), tmp_path / "m.pt")
+    loaded = load_checkpoint(tmp_path / "m.pt").model
+    expected = model.eval()(x).detach().numpy()
+    session = ort.InferenceSession(export_onnx(loaded, SHAPE).SerializeToString())
+    assert np.allclose(session.run(None, {"input": x.numpy()})[0], expected, atol=1e-4)
+
+
+def test_a_hugging_face_bert_keeps_its_head_sizes_true_after_pruning():
+    """BERT's self-attention keeps num_attention_heads, attention_head_size and all_head_size
+    as attributes its forward reads: after whole heads go, they must say so."""
+    pytest.importorskip("transformers")
+    from tests.models.byo_models import hf_bert
+
+    torch.manual_seed(0)
+    model = hf_bert()
+    ids = torch.randint(0, 50, (3, 12))
+    prune_(model, PruneConfig(granularity="neurons", sparsity=0.5), ids[:1])
+    attention = model.model.bert.encoder.layer[0].attention.self
+    assert attention.num_attention_heads == 2 and attention.attention_head_size == 8
+    assert attention.all_head_size == attention.query.out_features == 16
+    assert model(ids).shape == (3, 2)
