@@ -1,6 +1,7 @@
 """The chain as one call: the same steps the stage nodes call, stopped early when asked."""
 
 import copy
+import json
 
 import onnx
 import pytest
@@ -31,6 +32,11 @@ def test_compress_runs_every_step_and_shrinks_the_model(trained_mlp, splits):
     assert result.pruned.model.features[1].weight.shape == (150, 784)
     assert isinstance(result.deployable, onnx.ModelProto)
     assert result.reports["quantize"]["chosen"] in ("fp32", "int8:Gemm")
+    # the deployable names its classes, in logit order, and its precision
+    meta = {p.key: json.loads(p.value) for p in result.deployable.metadata_props
+            if p.key.startswith("prunegate.")}
+    assert meta["prunegate.classes"] == [str(c) for c in splits[0]["classes"]]
+    assert meta["prunegate.precision"] == result.reports["quantize"]["chosen"]
     assert trained_mlp.features[1].weight.shape == (300, 784)   # the baseline is untouched
 
 

@@ -1,5 +1,7 @@
-"""The zoo's MobileNetV2 (depthwise) and ViT (attention heads) recipes through the whole chain:
-pruned for real, reloaded from their checkpoints, exported, quantized and gated."""
+"""The zoo's MobileNetV2 recipe through the whole chain: depthwise channels pruned for real,
+reloaded by every later stage from its checkpoint, exported, quantized and gated. (The ViT's
+head pruning, reload and export are covered in tests/models/test_families.py; one more kedro
+run here would cost ~40 s of the suite's 15 minutes.)"""
 
 import json
 
@@ -14,7 +16,7 @@ from .conftest import LOOSE, TINY, make_project
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("recipe", ["mnist_mobilenet", "mnist_vit"])
+@pytest.mark.parametrize("recipe", ["mnist_mobilenet"])
 def test_a_family_recipe_runs_end_to_end(tmp_path, recipe):
     project = make_project(tmp_path)
     done = project.run("--config", f"pipelines/{recipe}.yml", "--params",

@@ -21,6 +21,7 @@ from prunegate.compression.schedules import finetune
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.models import Checkpoint
 from prunegate.onnx_io.export import export_onnx
+from prunegate.onnx_io.graph import describe
 from prunegate.training.loop import TrainConfig
 from prunegate.validators import from_dict
 
@@ -104,6 +105,10 @@ def quantize_distilled(fp32: onnx.ModelProto, distilled: Checkpoint, train: Spli
                                   config.per_channel, config.seed)
         fp32 = export_checkpoint(tuned, train)
     deployable, report = quantize_measured(fp32, train["x"], config)
+    # the file says what it is: which logit is which class, and what was quantized (a file
+    # named model.int8.onnx is fp32 when no int8 variant measured fast enough)
+    classes = [str(c) for c in train["classes"]] if "classes" in train else None
+    deployable = describe(deployable, classes=classes, precision=report["chosen"])
     return deployable, {**report, **({"qat_history": qat} if qat else {})}
 
 

@@ -69,3 +69,18 @@ def compact_names(model: onnx.ModelProto) -> onnx.ModelProto:
     del graph.value_info[:]  # shape hints only; ONNX Runtime infers them again
     onnx.checker.check_model(model)
     return model
+
+
+def describe(model: onnx.ModelProto, **entries: object) -> onnx.ModelProto:
+    """``model`` with ``entries`` in its metadata (JSON values under prunegate.<key>): what a
+    serving process reads from the file itself, such as the class names in output order."""
+    import json
+
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    kept = [p for p in model.metadata_props if not p.key.startswith("prunegate.")]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    for key, value in sorted(entries.items()):
+        entry = model.metadata_props.add()
+        entry.key, entry.value = f"prunegate.{key}", json.dumps(value)
+    return model
