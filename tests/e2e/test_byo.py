@@ -53,6 +53,10 @@ def test_a_csv_runs_the_whole_chain_with_the_template(csv_project):
     assert pruned.classifier.out_features == 4
     metrics = json.loads((out / "08_reporting/metrics.json").read_text())
     assert metrics["stages"]["quantized"]["accuracy"] > 0.6  # 4 classes: chance is 0.25
+    # per-class scores and the deployable name the classes, not just their ids
+    assert metrics["stages"]["quantized"]["per_class"]["names"] == raw["classes"].tolist()
+    meta = {p.key: p.value for p in onnx.load(out / "06_models/model.int8.onnx").metadata_props}
+    assert json.loads(meta["prunegate.classes"]) == raw["classes"].tolist()
     assert aliases(project)["prunegate-template-custom"]["champion"] == "1"
 
 

@@ -38,6 +38,10 @@ def test_metrics_match_sklearn_definitions():
     assert m["per_class"]["recall"] == pytest.approx([0.5, 1.0, 0.5])
     assert m["min_class_recall"] == pytest.approx(0.5)
     assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    # with the data's class names, per-class scores say which class they are about
+    named = classification_metrics(y, p, [0, 1, 2], ["benign", "malignant", "unsure"])
+    assert named["per_class"]["names"] == ["benign", "malignant", "unsure"]
+    assert "names" not in m["per_class"]
 
 
 def test_interleaved_latency_orders_a_big_and_a_small_model():

@@ -25,8 +25,11 @@ def predict_onnx(session: ort.InferenceSession, x: np.ndarray, batch_size: int =
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray,
-                           labels: list[int] | None = None) -> dict[str, Any]:
-    """Accuracy; macro and weighted precision, recall and F1; per-class scores; confusion."""
+                           labels: list[int] | None = None,
+                           classes: list[str] | None = None) -> dict[str, Any]:
+    """Accuracy; macro and weighted precision, recall and F1; per-class scores; confusion.
+    ``classes`` names every class id (the data's class names), so per-class scores say which
+    class they are about."""
     labels = labels if labels is not None else sorted(set(y_true.tolist()))
     confusion = confusion_matrix(y_true, y_pred, labels)
     hits = np.diag(confusion).astype(float)
@@ -43,6 +46,8 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray,
     out["min_class_recall"] = float(r.min())
     out["per_class"] = {"labels": list(labels), "precision": p.tolist(), "recall": r.tolist(),
                         "f1": f.tolist(), "support": support.astype(int).tolist()}
+    if classes is not None:
+        out["per_class"]["names"] = [str(classes[label]) for label in labels]
     out["confusion_matrix"] = confusion.tolist()
     return out
 

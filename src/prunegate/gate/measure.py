@@ -106,10 +106,11 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
                                         warmup=min(warmup, 10), repeats=report_repeats)
               for size in target.batch_sizes[1:]}
     labels = sorted(set(test["y"].tolist()))
+    classes = [str(c) for c in test["classes"]] if "classes" in test else None
     results, evidence = {}, {}
     for name, model in models.items():
         predicted = predict_onnx(sessions[name], test["x"])
-        results[name] = {**classification_metrics(test["y"], predicted, labels),
+        results[name] = {**classification_metrics(test["y"], predicted, labels, classes),
                          **onnx_size(model), "latency_by_batch": {},
                          "nonfinite_outputs": int(np.sum(predicted == NO_CLASS))}
         if results[name]["nonfinite_outputs"]:

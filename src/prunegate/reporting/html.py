@@ -26,7 +26,8 @@ def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: 
                "layer sizes before and after pruning": plots.layer_sizes(prune_report),
                "latency distributions": plots.latency_distributions(latency_samples),
                "confusion matrix of the candidate": plots.confusion(
-                   candidate["confusion_matrix"], candidate["per_class"]["labels"])}
+                   candidate["confusion_matrix"], candidate["per_class"].get(
+                       "names", candidate["per_class"]["labels"]))}
     markdown = gate_markdown(metrics, verdict, choices, pruning_notes(prune_report))
     return TEMPLATES.get_template("report.html.j2").render(
         verdict_line=markdown.splitlines()[0].lstrip("# ").replace("**", ""),
