@@ -17,7 +17,7 @@ from prunegate.compression.criteria import CRITERIA, NEEDS_DATA
 from prunegate.compression.latency_aware import Budget, allocate_for_latency_
 from prunegate.compression.layers import drop_blocks_
 from prunegate.compression.prune_config import PruneConfig
-from prunegate.compression.structured import prune_structured_
+from prunegate.compression.structured import prunable_layers, prune_structured_
 from prunegate.compression.unstructured import apply_masks_, ranked_masks, threshold_masks
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile
@@ -136,11 +136,6 @@ def prunable_targets(model: nn.Module, config: PruneConfig) -> dict[str, nn.Modu
         head = getattr(model, "classifier", None) or list(layers.values())[-1]
         skip |= {n for n, m in layers.items() if m is head}
     return {n: m for n, m in layers.items() if n not in skip}
-
-
-def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    return [(n, m) for n, m in model.named_modules()
-            if isinstance(m, nn.Linear | nn.modules.conv._ConvNd)]
 
 
 def layer_shapes(model: nn.Module) -> dict[str, list[int]]:

@@ -71,8 +71,7 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
         ratios = {name: r for name, r in ratios.items() if r > 0}
     if sparsity == 0 and not ratios:
         return []
-    prunable = [n for n, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd
-                                                                  | nn.Linear)]
+    prunable = [n for n, _ in prunable_layers(model)]
     unsafe: list[str] = []
     while True:
         trial = copy.deepcopy(model)
@@ -87,6 +86,12 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
     _prune_once(model, scores, sparsity, scope, max_layer, [*skip, *unsafe], example_input,
                 ratios, round_to)
     return unsafe
+
+
+def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Every Linear and convolution: the layers whose neurons/channels can be removed."""
+    return [(n, m) for n, m in model.named_modules()
+            if isinstance(m, nn.Linear | nn.modules.conv._ConvNd)]
 
 
 def _to_leave(model: nn.Module, broken: Broken, prunable: list[str],
