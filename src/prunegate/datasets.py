@@ -16,6 +16,7 @@ from prunegate.atomic import write_atomic
 from prunegate.data.arrays import read_npz
 from prunegate.data.mnist import load_mnist_sample
 from prunegate.data.sources import load_arrays, load_image_folder, load_table
+from prunegate.data.tokens import load_tokens, synthetic_tokens
 from prunegate.errors import DataError
 from prunegate.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
@@ -190,3 +191,30 @@ class ArraysDataset(_SourceDataset):
     def load(self) -> dict[str, np.ndarray]:
         options = dict(self._options)
         return load_arrays(options.pop("filepath"), **options)
+
+
+class TokenDataset(_SourceDataset):
+    """Token ids and attention masks (.npz or Parquet): filepath, optional label_column,
+    classes and vocab_size; see data/tokens.py."""
+
+    def __init__(self, filepath: str, label_column: str = "label", classes: list | None = None,
+                 vocab_size: int | None = None, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata, filepath=filepath, label_column=label_column,
+                         classes=classes, vocab_size=vocab_size)
+
+    def load(self) -> dict[str, np.ndarray]:
+        options = dict(self._options)
+        return load_tokens(options.pop("filepath"), **options)
+
+
+class SyntheticTokens(_SourceDataset):
+    """A generated topic-classification task of token sequences (data/tokens.py): samples,
+    seq_len, vocab_size, seed. What the text-encoder recipe runs on."""
+
+    def __init__(self, samples: int = 6000, seq_len: int = 32, vocab_size: int = 512,
+                 seed: int = 0, metadata: dict[str, Any] | None = None):
+        super().__init__(metadata, samples=samples, seq_len=seq_len, vocab_size=vocab_size,
+                         seed=seed)
+
+    def load(self) -> dict[str, np.ndarray]:
+        return synthetic_tokens(**self._options)

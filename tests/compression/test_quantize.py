@@ -151,3 +151,28 @@ def test_every_calibration_method_calibrates_and_agrees(trained_mlp, splits, cal
 def test_unknown_or_contradictory_quantize_modes_are_refused(bad, match):
     with pytest.raises(ConfigError, match=match):
         QuantizeConfig(**bad)
+
+
+@pytest.mark.parametrize("op_types, integer_matmuls, int8_embedding", [
+    (["Gemm"], 1, False),            # the classifier only
+    (["MatMul"], 8, False),          # 2 blocks x (qkv, proj, 2 MLP linears)
+    (["Gather"], 0, True),           # the embedding table only
+    (["Gather", "Gemm", "MatMul"], 9, True),
+])
+def test_dynamic_int8_quantizes_exactly_the_op_types_it_names(op_types, integer_matmuls,
+                                                              int8_embedding):
+    """Torch exports a Linear on tokens (3-D) as MatMul and the classifier as Gemm; a variant
+    named int8-dynamic:Gemm must not quantize the MatMuls too (it once did: every dynamic
+    variant was the same file under a different name)."""
+    from prunegate.compression.quantize import quantize_dynamic
+    from prunegate.models import ModelConfig
+
+    torch.manual_seed(0)
+    model = ModelConfig(name="text_encoder_mini").build(
+        (2, 16), 4, {"inputs": ["input_ids", "attention_mask"], "vocab_size": 100})
+    int8 = quantize_dynamic(export_onnx(model, (2, 16)), op_types, QuantizeConfig(mode="dynamic"))
+    ops = [n.op_type for n in int8.graph.node]
+    assert ops.count("MatMulInteger") == integer_matmuls
+    embedding = [i for i in int8.graph.initializer if tuple(i.dims) == (100, 64)]
+    eight_bit = (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)  # ORT stores Gather's as u8
+    assert (embedding[0].data_type in eight_bit) == int8_embedding

@@ -1,7 +1,9 @@
-"""The zoo's MobileNetV2 recipe through the whole chain: depthwise channels pruned for real,
-reloaded by every later stage from its checkpoint, exported, quantized and gated. (The ViT's
-head pruning, reload and export are covered in tests/models/test_families.py; one more kedro
-run here would cost ~40 s of the suite's 15 minutes.)"""
+"""The zoo's MobileNetV2 and text-encoder recipes through the whole chain: depthwise channels
+and attention heads pruned for real, reloaded by every later stage from its checkpoint,
+exported, quantized, gated and registered; the text model with its two inputs (input_ids,
+attention_mask) in every one of those steps. (The ViT's head pruning, reload and export are
+covered in tests/models/test_families.py; one more kedro run here would cost ~40 s of the
+suite's 15 minutes.)"""
 
 import json
 
@@ -16,11 +18,16 @@ from .conftest import LOOSE, TINY, make_project
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.parametrize("recipe", ["mnist_mobilenet"])
+QUANTIZE = {"mnist_mobilenet": "quantize.op_types=[]",  # int8 convs: timed in test_quantize
+            # every variant eligible, so the smallest (int8 embedding and linears) is chosen
+            "text_encoder": "quantize.latency_tolerance=1.0"}
+
+
+@pytest.mark.parametrize("recipe", ["mnist_mobilenet", "text_encoder"])
 def test_a_family_recipe_runs_end_to_end(tmp_path, recipe):
     project = make_project(tmp_path)
     done = project.run("--config", f"pipelines/{recipe}.yml", "--params",
-                       f"{TINY},{LOOSE},quantize.op_types=[]")
+                       f"{TINY},{LOOSE},{QUANTIZE[recipe]}")
     assert done.returncode == 0, done.stderr[-3000:]
     out = project.path / "data" / recipe
     baseline = load_checkpoint(out / "06_models/baseline.pt").model
@@ -34,8 +41,23 @@ def test_a_family_recipe_runs_end_to_end(tmp_path, recipe):
                    if isinstance(m, torch.nn.Conv2d) and m is not pruned.features[0])
     else:
         heads = [m.num_heads for m in pruned.modules() if isinstance(m, Attention)]
-        assert heads == [2, 2, 2, 2]  # 4 heads of 16 each, half removed whole
+        assert heads == [2, 2]  # 2 blocks of 4 heads of 16 each, half removed whole
+        _check_two_inputs(project, out)
     report = json.loads((out / "08_reporting/prune_report.json").read_text())
     assert "left_unpruned" not in json.dumps(report)
     gate = json.loads((out / "08_reporting/gate.json").read_text())
     assert gate["passed"]
+
+
+def _check_two_inputs(project, out) -> None:
+    """The deployable, its registered MLflow model and its signature take both inputs."""
+    import mlflow
+    import onnx
+
+    deployable = onnx.load(out / "06_models/model.int8.onnx")
+    assert [i.name for i in deployable.graph.input] == ["input_ids", "attention_mask"]
+    assert "DynamicQuantizeLinear" in {n.op_type for n in deployable.graph.node}
+    mlflow.set_tracking_uri(project.uri)
+    signature = mlflow.models.get_model_info("models:/prunegate-text-encoder/1").signature
+    assert signature.inputs.input_names() == ["input_ids", "attention_mask"]
+

@@ -63,3 +63,16 @@ def hf_bert(num_classes: int = 2, hidden: int = 32, heads: int = 4) -> nn.Module
                         max_position_embeddings=16, num_labels=num_classes,
                         attn_implementation="eager")
     return Logits(BertForSequenceClassification(config))
+
+
+def hf_bert_tokens(num_classes: int, vocab_size: int, seq_len: int,
+                   hidden: int = 32, heads: int = 4) -> nn.Module:
+    """BertForSequenceClassification as a user brings it to token data: called with
+    input_ids= and attention_mask=, returning a ModelOutput (prunegate adapts both)."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=2,
+                        num_attention_heads=heads, intermediate_size=2 * hidden,
+                        max_position_embeddings=seq_len, num_labels=num_classes,
+                        attn_implementation="eager")
+    return BertForSequenceClassification(config)

@@ -78,15 +78,20 @@ def info(recipe: str, field: str | None) -> None:
 
 
 @cli.command("example-data")
-@click.argument("kind", type=click.Choice(["csv", "images"]))
+@click.argument("kind", type=click.Choice(["csv", "images", "tokens"]))
 @click.argument("path", type=click.Path())
 def example_data(kind: str, path: str) -> None:
     """Write generated example data to PATH: a CSV of 16 features and a 4-class `label`
-    column, or an image folder (PATH/<class>/*.png, 3 classes). The template_custom recipe
-    reads data/01_raw/example.csv; replace it with your own."""
+    column, an image folder (PATH/<class>/*.png, 3 classes), or token sequences (.npz of
+    input_ids, attention_mask and labels; a .parquet PATH writes a table) in the form
+    prunegate.datasets.TokenDataset reads. The template_custom recipe reads
+    data/01_raw/example.csv; replace it with your own."""
     from prunegate.data.examples import write_example_csv, write_example_images
+    from prunegate.data.tokens import write_example_tokens
 
-    written = write_example_csv(path) if kind == "csv" else write_example_images(path)
+    write = {"csv": write_example_csv, "images": write_example_images,
+             "tokens": write_example_tokens}[kind]
+    written = write(path)
     click.echo(f"wrote {written}")
 
 

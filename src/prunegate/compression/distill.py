@@ -13,7 +13,7 @@ from torch.nn import functional as F
 
 from prunegate.compression.hints import hint_loss, projections, tapped
 from prunegate.compression.qat import quant_aware_context
-from prunegate.data.splits import schema
+from prunegate.data.splits import schema, tokens_of
 from prunegate.errors import ConfigError
 from prunegate.models import Checkpoint, ModelConfig
 from prunegate.models.zoo import ZOO
@@ -139,7 +139,8 @@ def distill(finetuned: Checkpoint, baseline: Checkpoint, train: dict[str, np.nda
         student, masks = copy.deepcopy(finetuned.model), finetuned.masks
     else:
         seed_everything(training.seed)
-        student = ModelConfig(config.student, config.student_kwargs).build(*schema(train))
+        student = ModelConfig(config.student, config.student_kwargs).build(
+            *schema(train), tokens_of(train))
         masks = {}
     teacher = teacher_of(config, finetuned, baseline)
     with quant_aware_context(student, quant_mode, per_channel):

@@ -23,20 +23,22 @@ from prunegate.errors import ConfigError
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import make_session, measure_interleaved
 from prunegate.onnx_io.graph import compact_names, gemm_to_matmul
+from prunegate.onnx_io.inputs import graph_feeds
 from prunegate.onnx_io.sparse_encoding import sparse_encode
 from prunegate.validators import choose, integer, number
 
 log = logging.getLogger(__name__)
 
 QUANTIZABLE = ("Conv", "Gemm", "MatMul")
-DYNAMIC_QUANTIZABLE = ("Gemm", "MatMul")
+# Gather: an embedding table, looked up per token (a text model's largest tensor)
+DYNAMIC_QUANTIZABLE = ("Gather", "Gemm", "MatMul")
 CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax,
                "entropy": ortq.CalibrationMethod.Entropy,
                "percentile": ortq.CalibrationMethod.Percentile}
 # static: activations calibrated ahead of time (QDQ); dynamic: weights int8, activation ranges
-# computed per call (no calibration data, Gemm/MatMul only in ONNX Runtime); qat: static, after
-# fake-int8 fine-tuning in this stage; qap: static, with fake int8 already active while the
-# fine-tune and distill stages prune and train (quantization-aware pruning)
+# computed per call (no calibration data; Gather/Gemm/MatMul only in ONNX Runtime); qat:
+# static, after fake-int8 fine-tuning in this stage; qap: static, with fake int8 already active
+# while the fine-tune and distill stages prune and train (quantization-aware pruning)
 MODES = ("static", "dynamic", "qat", "qap")
 QUANT_AWARE = ("qat", "qap")
 
@@ -94,8 +96,9 @@ class QuantizeConfig:
 
 
 class _Reader(ortq.CalibrationDataReader):
-    def __init__(self, input_name: str, x: np.ndarray, batch: int = 64):
-        self._batches = iter([{input_name: x[i:i + batch]} for i in range(0, len(x), batch)])
+    def __init__(self, model: onnx.ModelProto, x: np.ndarray, batch: int = 64):
+        self._batches = iter([graph_feeds(model, x[i:i + batch])
+                              for i in range(0, len(x), batch)])
 
     def get_next(self) -> dict[str, np.ndarray] | None:
         return next(self._batches, None)
@@ -109,7 +112,7 @@ def quantize_static(model: onnx.ModelProto, calibration_x: np.ndarray, op_types:
         onnx.save(model, src)
         ortq.quant_pre_process(str(src), str(pre))
         ortq.quantize_static(
-            str(pre), str(dst), _Reader(model.graph.input[0].name, calibration_x),
+            str(pre), str(dst), _Reader(model, calibration_x),
             # a quantized Relu folds into its producer's int8 range; left out, it keeps a
             # DequantizeLinear/QuantizeLinear pair between every two layers (~5-25% slower here)
             quant_format=ortq.QuantFormat.QDQ, op_types_to_quantize=[*op_types, "Relu"],
@@ -121,16 +124,35 @@ def quantize_static(model: onnx.ModelProto, calibration_x: np.ndarray, op_types:
 
 def quantize_dynamic(model: onnx.ModelProto, op_types: list[str],
                      config: QuantizeConfig) -> onnx.ModelProto:
-    """Dynamic int8: weights quantized offline, activations per call. No calibration data."""
+    """Dynamic int8: weights quantized offline, activations per call. No calibration data.
+    Only the nodes that were ``op_types`` in ``model`` are quantized: Gemms become MatMuls
+    for the quantizer, and are told apart from the graph's own MatMuls by name."""
     with tempfile.TemporaryDirectory() as tmp:
         src, pre, dst = (Path(tmp) / n for n in ("fp32.onnx", "pre.onnx", "int8.onnx"))
-        onnx.save(gemm_to_matmul(model), src)
+        onnx.save(gemm_to_matmul(model) if "Gemm" in op_types else model, src)
         ortq.quant_pre_process(str(src), str(pre))
-        # a Gemm is a MatMul by now
-        ortq.quantize_dynamic(str(pre), str(dst), op_types_to_quantize=["MatMul"],
-                              per_channel=config.per_channel, weight_type=ortq.QuantType.QInt8,
-                              extra_options=dict(config.extra))
+        nodes = _nodes_from(onnx.load(pre), model, op_types)
+        ortq.quantize_dynamic(str(pre), str(dst), op_types_to_quantize=["MatMul", "Gather"],
+                              nodes_to_quantize=nodes, per_channel=config.per_channel,
+                              weight_type=ortq.QuantType.QInt8, extra_options=dict(config.extra))
         return onnx.load(dst)
+
+
+def _nodes_from(processed: onnx.ModelProto, model: onnx.ModelProto,
+                op_types: list[str]) -> list[str]:
+    """The nodes of ``processed`` that come from a node of ``op_types`` in ``model``. The
+    rewrites keep the origin's name as a prefix ("/fc/Gemm" -> "/fc/Gemm_MatMul" ->
+    "/fc/Gemm_MatMul/MatMulAddFusion"), so the longest original name that prefixes a node's
+    names its origin. The quantizer splits a (re-fused) Gemm into ``<name>_MatMul`` and
+    ``<name>_Add`` before it selects nodes, so both names are given."""
+    origins = sorted(((n.name, n.op_type) for n in model.graph.node if n.name),
+                     key=lambda item: -len(item[0]))
+    chosen = []
+    for node in processed.graph.node:
+        origin = next((op for name, op in origins if node.name.startswith(name)), None)
+        if origin in op_types:
+            chosen += [node.name, f"{node.name}_MatMul"]
+    return chosen
 
 
 def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
@@ -147,7 +169,7 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
         if config.op_types and not subsets[0]:
             log.warning("quantize.op_types %s matches no op in this graph (it has %s): the "
                         "deployable stays fp32", list(config.op_types), ", ".join(present)
-                        or "none of Conv, Gemm, MatMul")
+                        or f"none of {', '.join(quantizable)}")
     rng = np.random.default_rng(config.seed)
     calib = calibration_x[rng.permutation(len(calibration_x))[:config.calibration_samples]]
     exported = {_label(s, config.mode): (_quantize(model, calib, s, config) if s else model)

@@ -130,9 +130,20 @@ def _prune_once(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: flo
             # whole heads, at the layer's own ratio; Torch-Pruning's defaults for these two
             # are shared dicts it mutates, so fresh ones are passed every time
             num_heads=dict(heads), out_channel_groups={}, prune_num_heads=bool(heads),
-            prune_head_dims=False, head_pruning_ratio=0.0 if per_layer else sparsity)
+            prune_head_dims=False, head_pruning_ratio=0.0 if per_layer else sparsity,
+            unwrapped_parameters=_unwrapped(model))
         pruner.step()
         sync_heads_(model, pruner.num_heads)
     finally:
         model.zero_grad(set_to_none=True)
+
+
+def _unwrapped(model: nn.Module) -> list[tuple[nn.Parameter, int]]:
+    """Parameters held by a module beside its layers (a ViT's ``cls_token`` and ``pos_embed``):
+    their last dimension is the embedding width, which pruning it narrows. Torch-Pruning
+    assumes so too, but warns on every call unless told."""
+    layers = (nn.Linear, nn.modules.conv._ConvNd, nn.LayerNorm, nn.modules.batchnorm._BatchNorm,
+              nn.Embedding)
+    return [(p, p.dim() - 1) for m in model.modules() if not isinstance(m, layers)
+            for p in m.parameters(recurse=False) if p.dim() > 1]
 

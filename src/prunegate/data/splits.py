@@ -20,8 +20,11 @@ from prunegate.validators import choose, integer, number
 
 log = logging.getLogger(__name__)
 
-# {"x": float32 (N, *shape), "y": int64 (N,), "classes": names (K,), "shape": ints}
+# {"x": float32 (N, *shape), "y": int64 (N,), "classes": names (K,), "shape": ints}; token
+# data adds "inputs" (the model's input names, packed along x's axis 1) and "vocab_size", and
+# keeps x int64 (N, 2, L)
 ArraySplit = dict[str, np.ndarray]
+TOKEN_KEYS = ("inputs", "vocab_size")
 
 SOURCES = ("catalog", "synthetic")
 METHODS = ("hash", "stratified")
@@ -57,9 +60,11 @@ class SplitConfig:
                               "the data to train on.")
 
 
-def to_model_input(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def to_model_input(x: np.ndarray, shape: tuple[int, ...], tokens: bool = False) -> np.ndarray:
     """float32 samples of the declared shape; uint8 pixels are scaled to [0, 1] (in place, so
-    there is no float64 copy)."""
+    there is no float64 copy). Tokens stay int64: ids are indices, not magnitudes."""
+    if tokens:
+        return x.reshape(-1, *shape).astype(np.int64)
     out = x.reshape(-1, *shape).astype(np.float32)
     if x.dtype == np.uint8:
         out /= 255.0
@@ -87,6 +92,14 @@ def schema(split: ArraySplit) -> tuple[tuple[int, ...], int]:
     return shape, classes
 
 
+def tokens_of(split: ArraySplit) -> dict[str, object] | None:
+    """Token data's input names and vocabulary size; None for images and features."""
+    if "inputs" not in split:
+        return None
+    return {"inputs": [str(n) for n in split["inputs"]],
+            "vocab_size": int(split["vocab_size"])}
+
+
 def take(split: ArraySplit, idx) -> ArraySplit:
     """The samples at ``idx``, with the split's declared classes and shape."""
     return {**split, "x": split["x"][idx], "y": split["y"][idx]}
@@ -95,9 +108,10 @@ def take(split: ArraySplit, idx) -> ArraySplit:
 def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[ArraySplit, ...]:
     """(train, val, test), stratified on the label so every split has every class."""
     shape = check_raw(raw)
-    x, y = to_model_input(raw["x"], shape), raw["y"].astype(np.int64)
+    x, y = to_model_input(raw["x"], shape, "inputs" in raw), raw["y"].astype(np.int64)
     classes = raw["classes"] if "classes" in raw else np.arange(int(y.max()) + 1).astype(str)
-    declared = {"classes": classes, "shape": np.asarray(shape, dtype=np.int64)}
+    declared = {"classes": classes, "shape": np.asarray(shape, dtype=np.int64),
+                **{k: raw[k] for k in TOKEN_KEYS if k in raw}}
     # split indices, then take each split once: no intermediate copies of the pixels
     if config.method == "hash":
         # each split in hash order: a fixed shuffle, so a prefix of a split is a fair sample

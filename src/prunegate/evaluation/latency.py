@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import onnxruntime as ort
 
+from prunegate.onnx_io.inputs import feeds
+
 
 @dataclass(frozen=True)
 class LatencyStats:
@@ -36,16 +38,16 @@ def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray
     A rotation is not enough: it keeps each model behind the same neighbour, and a model that
     follows a heavy one (torch eager evicts the caches) was measured up to 2x slow that way."""
     names = list(sessions)
-    feeds = {n: {sessions[n].get_inputs()[0].name: x} for n in names}
+    fed = {n: feeds(sessions[n], x) for n in names}
     for _ in range(warmup):
         for n in names:
-            sessions[n].run(None, feeds[n])
+            sessions[n].run(None, fed[n])
     samples: dict[str, list[float]] = {n: [] for n in names}
     order = np.random.default_rng(0)
     for _ in range(repeats):
         for n in order.permutation(names):
             start = time.perf_counter_ns()
-            sessions[n].run(None, feeds[n])
+            sessions[n].run(None, fed[n])
             samples[n].append((time.perf_counter_ns() - start) / 1e6)
     return {n: _stats(s) for n, s in samples.items()}
 

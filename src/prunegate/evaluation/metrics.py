@@ -9,16 +9,17 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from prunegate.onnx_io.inputs import feeds
+
 NO_CLASS = -1  # the prediction for an output row with NaN or inf: wrong for every label
 
 
 def predict_onnx(session: ort.InferenceSession, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class predictions; a row whose outputs are not all finite predicts ``NO_CLASS`` (argmax
     would read a NaN row as class 0 and could count it right)."""
-    name = session.get_inputs()[0].name
     predicted = []
     for i in range(0, len(x), batch_size):
-        logits = session.run(None, {name: x[i:i + batch_size]})[0]
+        logits = session.run(None, feeds(session, x[i:i + batch_size]))[0]
         finite = np.isfinite(logits).reshape(len(logits), -1).all(axis=1)
         predicted.append(np.where(finite, logits.argmax(1), NO_CLASS))
     return np.concatenate(predicted)

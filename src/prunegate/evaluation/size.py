@@ -13,6 +13,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from prunegate.onnx_io.inputs import example_input
 from prunegate.onnx_io.sparse_encoding import sparse_encode
 
 # tensors that hold weights or biases; shape and index tensors (int64) are not parameters
@@ -41,8 +42,7 @@ def onnx_size(model: onnx.ModelProto) -> dict[str, int]:
 
 def count_macs(model, input_shape: tuple[int, ...]) -> int:
     """Multiply-accumulates of one forward pass at batch 1, counted by Torch-Pruning."""
-    import torch
     import torch_pruning as tp
 
-    macs, _ = tp.utils.count_ops_and_params(model.eval(), torch.zeros(1, *input_shape))
+    macs, _ = tp.utils.count_ops_and_params(model.eval(), example_input(model, input_shape))
     return int(macs)

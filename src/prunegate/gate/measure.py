@@ -15,7 +15,7 @@ import onnx
 
 from prunegate.errors import ConfigError, DataError
 from prunegate.evaluation import bootstrap
-from prunegate.evaluation.contract import contract_rows
+from prunegate.evaluation.contract import contract_rows, io_signature
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
 from prunegate.evaluation.size import onnx_size
@@ -55,7 +55,10 @@ def check_test_split(test: dict[str, np.ndarray], model: onnx.ModelProto) -> Non
         raise DataError("the test split needs non-empty arrays 'x' and 'y' of the same length.")
     if not np.isfinite(x).all():
         raise DataError("the test split contains NaN or inf inputs.")
-    dims = [d.dim_value for d in model.graph.input[0].type.tensor_type.shape.dim][1:]
+    graph_inputs = io_signature(model)["inputs"]
+    dims = [int(d) if d.isdigit() else 0 for d in graph_inputs[0][2][1:]]
+    if len(graph_inputs) > 1:  # several inputs: a sample packs one row of each (onnx_io/inputs)
+        dims = [len(graph_inputs), *dims]
     if all(dims) and list(x.shape[1:]) != dims:
         raise DataError(f"test inputs have shape {list(x.shape[1:])} but the model takes {dims}: "
                         "the data and the model do not match.")

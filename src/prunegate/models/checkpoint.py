@@ -63,7 +63,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise corrupt(error) from error
     try:
         if payload["name"] == "custom":
-            model = build_custom(payload["arch"]["factory"], payload["arch"]["kwargs"])
+            model = build_custom(payload["arch"]["factory"], payload["arch"]["kwargs"],
+                                 inputs=tuple(payload["arch"].get("inputs", ())))
         else:
             model = build_model(payload["name"], **payload["arch"])
         # pruned narrower than the factory builds: the saved shapes and sizes replace its own

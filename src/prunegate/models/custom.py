@@ -49,15 +49,43 @@ def resolve_factory(path: str) -> Callable[..., nn.Module]:
     return target
 
 
-def data_args(input_shape: tuple[int, ...], num_classes: int) -> dict[str, Any]:
-    return {"input_shape": list(input_shape), "in_features": math.prod(input_shape),
+def data_args(input_shape: tuple[int, ...], num_classes: int,
+              tokens: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a model may take from the data. Token data (``tokens``: the split's input names
+    and vocabulary size) adds ``seq_len`` and ``vocab_size``."""
+    args = {"input_shape": list(input_shape), "in_features": math.prod(input_shape),
             "in_channels": input_shape[0], "num_classes": num_classes}
+    if tokens:
+        args.update(seq_len=int(input_shape[-1]), vocab_size=int(tokens["vocab_size"]))
+    return args
+
+
+class NamedInputs(nn.Module):
+    """A model called with named inputs (Hugging Face: ``model(input_ids=..., attention_mask=
+    ...)``), adapted to the packed sample prunegate carries (onnx_io/inputs.py). A model output
+    with ``logits`` (a ModelOutput) or a tuple gives its logits."""
+
+    def __init__(self, model: nn.Module, names: tuple[str, ...]):
+        super().__init__()
+        self.model, self.input_names = model, tuple(names)
+        self.input_dtype = torch.int64  # token ids and masks
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_inputs(*x.unbind(1))
+
+    def forward_inputs(self, *inputs: torch.Tensor) -> torch.Tensor:
+        out = self.model(**dict(zip(self.input_names, inputs, strict=True)))
+        if hasattr(out, "logits"):
+            return out.logits
+        return out[0] if isinstance(out, tuple) else out
 
 
 def build_custom(factory: str, kwargs: dict[str, Any] | None = None,
-                 inferred: dict[str, Any] | None = None) -> nn.Module:
+                 inferred: dict[str, Any] | None = None,
+                 inputs: tuple[str, ...] = ()) -> nn.Module:
     """The factory's model; arguments it takes from ``inferred`` (``data_args``) are filled in
-    unless ``kwargs`` sets them."""
+    unless ``kwargs`` sets them. With several ``inputs`` (token data) a model that does not
+    declare its own ``input_names`` is called with them by name (``NamedInputs``)."""
     build = resolve_factory(factory)
     kwargs = dict(kwargs or {})
     try:
@@ -73,7 +101,10 @@ def build_custom(factory: str, kwargs: dict[str, Any] | None = None,
     if not isinstance(model, nn.Module):
         raise ConfigError(f"model.factory '{factory}' returned a {type(model).__name__}, not a "
                           "torch.nn.Module.")
-    setattr(model, SOURCE, {"factory": factory, "kwargs": args})
+    source = {"factory": factory, "kwargs": args}
+    if len(inputs) > 1 and not getattr(model, "input_names", None):
+        model, source["inputs"] = NamedInputs(model, inputs), list(inputs)
+    setattr(model, SOURCE, source)
     return model
 
 
@@ -85,6 +116,8 @@ def load_weights(model: nn.Module, path: str | Path, allow_pickle: bool = False)
     if not path.is_file():
         raise ConfigError(f"model.weights {path} does not exist. Fix the path.")
     state = _read_state(path, allow_pickle)
+    if isinstance(model, NamedInputs):  # the user's weights are the wrapped model's
+        model = model.model
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     wrong = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()

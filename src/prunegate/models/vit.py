@@ -22,11 +22,14 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * num_heads * self.head_dim)
         self.proj = nn.Linear(num_heads * self.head_dim, dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``bias``: added to the attention logits, (batch, 1, 1, tokens); a large negative
+        value where a key is padding (the text encoder's attention mask)."""
         batch, tokens, _ = x.shape
         qkv = self.qkv(x).reshape(batch, tokens, 3, self.num_heads, self.head_dim)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim), dim=-1)
+        logits = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        weights = torch.softmax(logits if bias is None else logits + bias, dim=-1)
         out = (weights @ v).transpose(1, 2).reshape(batch, tokens, -1)
         return self.proj(out)
 
@@ -41,8 +44,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), bias)
         return x + self.mlp(self.norm2(x))
 
 

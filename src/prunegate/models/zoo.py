@@ -22,7 +22,9 @@ from prunegate.models.custom import (
     resolve_factory,
 )
 from prunegate.models.mobilenet import MobileNetV2Mini
+from prunegate.models.text import TextEncoderMini
 from prunegate.models.vit import ViTMini
+from prunegate.onnx_io.inputs import example_input
 from prunegate.validators import choose
 
 MNIST_SHAPE = (1, 28, 28)
@@ -118,15 +120,17 @@ class ResNetMini(nn.Module):
 
 ZOO: dict[str, type[nn.Module]] = {"lenet_300_100": LeNet300100, "lenet5": LeNet5,
                                    "resnet_mini": ResNetMini, "mobilenet_v2_mini": MobileNetV2Mini,
-                                   "vit_mini": ViTMini}
+                                   "vit_mini": ViTMini, "text_encoder_mini": TextEncoderMini}
 # what each zoo model takes from the data (custom.data_args) unless model.kwargs sets it
 IMAGES = ("in_channels", "num_classes")
 DATA_ARGS = {"lenet_300_100": ("in_features", "num_classes"), "lenet5": IMAGES,
              "resnet_mini": IMAGES, "mobilenet_v2_mini": IMAGES,
-             "vit_mini": ("input_shape", "num_classes")}
+             "vit_mini": ("input_shape", "num_classes"),
+             "text_encoder_mini": ("seq_len", "vocab_size", "num_classes")}
+TEXT = ("text_encoder_mini",)  # take token data (input_ids, attention_mask); the rest images
 FIXED_28 = ("lenet5", "resnet_mini")  # their fully connected layers assume 28×28 images
 # architectures with shape-preserving blocks in ``model.blocks``, which layer dropping removes
-DROPPABLE = ("resnet_mini", "vit_mini")
+DROPPABLE = ("resnet_mini", "vit_mini", "text_encoder_mini")
 
 
 @dataclass
@@ -158,22 +162,37 @@ class ModelConfig:
             raise ConfigError(f"model.weights {self.weights} does not exist. Fix the path (it "
                               "is relative to the project folder).")
 
-    def build(self, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-        """The model for data of this sample shape and number of classes, with ``weights``
-        loaded; checked to map a batch of such samples to one logit per class."""
-        inferred = data_args(input_shape, num_classes)
+    def build(self, input_shape: tuple[int, ...], num_classes: int,
+              tokens: dict[str, Any] | None = None) -> nn.Module:
+        """The model for data of this sample shape and number of classes (and ``tokens``, the
+        input names and vocabulary of token data), with ``weights`` loaded; checked to map a
+        batch of such samples to one logit per class."""
+        inferred = data_args(input_shape, num_classes, tokens)
         if self.name == "custom":
-            model = build_custom(self.factory, self.kwargs, inferred)
+            model = build_custom(self.factory, self.kwargs, inferred,
+                                 tuple(tokens["inputs"]) if tokens else ())
         else:
-            model = _build_zoo(self.name, {**_zoo_args(self.name, input_shape, inferred),
-                                           **self.kwargs})
+            model = _build_zoo(self.name, {**_zoo_args(self.name, input_shape, inferred,
+                                                       bool(tokens)), **self.kwargs})
         check_output(model, input_shape, num_classes, self.factory or self.name)
         if self.weights:
             load_weights(model, self.weights, self.allow_pickle)
         return model
 
 
-def _zoo_args(name: str, shape: tuple[int, ...], inferred: dict[str, Any]) -> dict[str, Any]:
+def _zoo_args(name: str, shape: tuple[int, ...], inferred: dict[str, Any],
+              tokens: bool) -> dict[str, Any]:
+    if tokens and name not in TEXT:
+        raise ConfigError(f"model '{name}' takes images or features, and the data are tokens "
+                          "(input_ids, attention_mask). Use text_encoder_mini or your own model "
+                          "(model.name: custom, model.factory).")
+    if name in TEXT and not tokens:
+        raise ConfigError(f"model '{name}' takes token data (input_ids, attention_mask: "
+                          "prunegate.datasets.TokenDataset or SyntheticTokens), and the data's "
+                          f"samples are {tuple(shape)}. Use a zoo model for images or "
+                          "features, or your own model (model.name: custom).")
+    if tokens:
+        return {k: inferred[k] for k in DATA_ARGS[name]}
     if name != "lenet_300_100" and len(shape) != 3:
         raise ConfigError(f"model '{name}' takes (channels, height, width) images, and the "
                           f"data's samples are {tuple(shape)}. Use lenet_300_100 or your own "
@@ -201,7 +220,7 @@ def check_output(model: nn.Module, input_shape: tuple[int, ...], num_classes: in
     model.eval()
     try:
         with torch.no_grad():
-            out = model(torch.zeros(2, *input_shape))
+            out = model(example_input(model, input_shape, batch=2))
     except Exception as error:
         raise ConfigError(f"model '{described}' cannot take the data's samples of shape "
                           f"{tuple(input_shape)}: {type(error).__name__}: {error}. Fix "

@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 from prunegate.errors import ConfigError, TrackingError
+from prunegate.onnx_io.inputs import graph_feeds
+from prunegate.registry.signature import onnx_signature
 from prunegate.validators import did_you_mean
 
 log = logging.getLogger(__name__)
@@ -226,7 +228,8 @@ class RunTracker:
         """A stage's model as an MLflow LoggedModel (ONNX flavour, signature, input example)."""
         with tracking_errors(self.uri, f"logging the {name} model"):
             info = self._mlflow.onnx.log_model(
-                onnx_model, name=name, input_example=input_example,
+                onnx_model, name=name, signature=onnx_signature(onnx_model),
+                input_example=graph_feeds(onnx_model, input_example),
                 onnx_execution_providers=["CPUExecutionProvider"],
                 # stated, not inferred: inference re-imports the model in a subprocess (~3 s a
                 # model) to learn what an ONNX model needs, which is always these two

@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from prunegate.data.splits import schema
+from prunegate.data.splits import schema, tokens_of
 from prunegate.models import Checkpoint, ModelConfig
 from prunegate.training.loop import TrainConfig, accuracy, fit, mean_loss, seed_everything
 
@@ -16,7 +16,7 @@ def train_model(model_config: ModelConfig, train: dict[str, np.ndarray],
     """The model built for the data's sample shape and classes (from ``model.weights`` if set),
     trained with Adam; returns it and its per-epoch curves."""
     seed_everything(config.seed)
-    model = model_config.build(*schema(train))
+    model = model_config.build(*schema(train), tokens_of(train))
     history = fit(model, train, val, config, desc="train")
     if not history["epoch"]:  # train.epochs 0: the given weights, measured as they are
         history = {"epoch": [0.0], "train_loss": [mean_loss(model, train)],
