@@ -29,6 +29,10 @@ class _FileDataset(AbstractDataset):
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._path)}
 
+    @property
+    def filepath(self) -> Path:
+        return self._path
+
     def _exists(self) -> bool:
         return self._path.is_file()
 

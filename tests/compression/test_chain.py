@@ -52,3 +52,19 @@ def test_keep_going_stops_the_chain_after_fine_tuning(trained_mlp, splits):
     assert result.stopped == "hopeless" and seen == [result.finetuned]
     assert result.distilled is None and result.deployable is None
     assert set(result.reports) == {"prune", "finetune"}
+
+
+def test_the_deployable_says_how_its_inputs_were_normalised(trained_mlp, splits):
+    """data.normalize changes what the model takes; the file tells its callers."""
+    from prunegate.compression.chain import quantize_distilled
+    from prunegate.onnx_io.export import export_onnx
+
+    train = {**splits[0], "normalize": [[0.1307], [0.3081]]}
+    config = chain_config({"quantize": {"op_types": [], "timing_repeats": 20}})
+    deployable, _ = quantize_distilled(export_onnx(trained_mlp, (1, 28, 28)),
+                                       Checkpoint(trained_mlp), train, splits[1], config)
+    meta = {p.key: json.loads(p.value) for p in deployable.metadata_props}
+    assert meta["prunegate.normalize"] == {"mean": [0.1307], "std": [0.3081]}
+    plain, _ = quantize_distilled(export_onnx(trained_mlp, (1, 28, 28)),
+                                  Checkpoint(trained_mlp), splits[0], splits[1], config)
+    assert "prunegate.normalize" not in {p.key for p in plain.metadata_props}

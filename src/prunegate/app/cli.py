@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from prunegate.app.cli_bench import bench, gate_audit, recipes_check
+from prunegate.app.cli_bench import bench, bench_family, gate_audit, recipes_check
 from prunegate.app.cli_errors import clean_errors, recipe_option
 from prunegate.app.cli_registry import promote, registry, rollback
 from prunegate.app.cli_run import run
@@ -110,7 +110,8 @@ def diff(base: str, head: str, base_label: str) -> None:
                nl=False)
 
 
-for command in (bench, recipes_check, gate_audit, registry, promote, rollback, search):
+for command in (bench, bench_family, recipes_check, gate_audit, registry, promote, rollback,
+                search):
     cli.add_command(command)
 
 

@@ -7,6 +7,7 @@ import click
 
 from prunegate.app.cli_errors import clean_errors, recipe_option
 from prunegate.app.project import recipe_context, require_recipe
+from prunegate.atomic import write_atomic
 from prunegate.errors import ConfigError
 
 
@@ -86,3 +87,34 @@ def gate_audit(recipe: str, runs: int) -> None:
     ok = same["false_failures"] == 0 and all(r["caught"] == r["runs"] for r in injected.values())
     click.echo("AUDIT PASS" if ok else "AUDIT FAIL: the gate missed a regression or flaked")
     sys.exit(0 if ok else 1)
+
+
+@click.command("bench-family")
+@recipe_option
+@click.option("--repeats", default=1000, show_default=True,
+              help="Timed rounds at batch 1 (a fifth of them at batch 32).")
+@clean_errors
+def bench_family(recipe: str, repeats: int) -> None:
+    """The recipe's latest artifacts beside Torch-Pruning at the same pruning ratio, from the
+    same dense checkpoint and with the same fine-tuning: params, MACs, accuracy, size and
+    p50/p95 at batch 1 and 32, each timed interleaved with the dense model. Run the recipe
+    first (kedro run --config pipelines/<recipe>.yml). Writes family_peer.json and .md in the
+    recipe's 08_reporting."""
+    import json
+
+    from prunegate.benchmark.family import compare, markdown
+
+    configs, catalog = recipe_context(recipe, connect=False)
+    ratio = float(catalog.load("prune_report")["config"]["sparsity"])  # after the backoff
+    artifacts = {name: catalog.load(name) for name in (
+        "train", "val", "test", "baseline_model", "distilled_model", "baseline_onnx",
+        "distilled_onnx", "quantized_onnx")}
+    result = compare(artifacts, ratio, configs["prune"].round_to, configs["finetune"],
+                     configs["target"], repeats)
+    text = markdown(recipe, result)
+    reporting = catalog.get("metrics").filepath.parent
+    write_atomic(reporting / "family_peer.json",
+                 lambda tmp: tmp.write_text(json.dumps(result, indent=2) + "\n"))
+    write_atomic(reporting / "family_peer.md", lambda tmp: tmp.write_text(text + "\n"))
+    click.echo(text)
+    click.echo(f"written to {reporting}/family_peer.json and .md")

@@ -108,7 +108,12 @@ def quantize_distilled(fp32: onnx.ModelProto, distilled: Checkpoint, train: Spli
     # the file says what it is: which logit is which class, and what was quantized (a file
     # named model.int8.onnx is fp32 when no int8 variant measured fast enough)
     classes = [str(c) for c in train["classes"]] if "classes" in train else None
-    deployable = describe(deployable, classes=classes, precision=report["chosen"])
+    # ... and what its callers must do to an input first (data.normalize), when anything
+    normalize = ({"mean": list(map(float, train["normalize"][0])),
+                  "std": list(map(float, train["normalize"][1]))}
+                 if "normalize" in train else None)
+    deployable = describe(deployable, classes=classes, precision=report["chosen"],
+                          **({"normalize": normalize} if normalize else {}))
     return deployable, {**report, **({"qat_history": qat} if qat else {})}
 
 

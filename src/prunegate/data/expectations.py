@@ -12,7 +12,9 @@ The suite itself is config (``validate_data.expectations``): GX expectation clas
 arguments, so a user adapts it to their data without code. Arguments may name the declared
 schema instead of repeating it, so one suite fits any data set: ``@n_features`` (values per
 sample of the declared shape), ``@labels`` (the class ids 0..K-1), and ``@class_share_min`` /
-``@class_share_max`` (half and one and a half times a balanced class's share, 1/K), and
+``@class_share_max`` (half and one and a half times a balanced class's share, 1/K),
+``@x_min``/``@x_max`` (0 and 1, where scaled pixels lie, or where ``data.normalize`` puts them),
+and
 ``@min_rows`` (10 samples per class: enough for every class to show up; whether the test split is
 big enough for the gate's limits is decided by the gate's own resolution check, resolution.py).
 """
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from prunegate.data.arrays import check_arrays
+from prunegate.data.normalize import value_range
 from prunegate.data.splits import schema
 from prunegate.errors import ConfigError, DataError
 from prunegate.validators import did_you_mean
@@ -34,14 +37,20 @@ from prunegate.validators import did_you_mean
 log = logging.getLogger(__name__)
 
 COLUMNS = ("label", "n_features", "x_min", "x_max", "nonfinite", "class_share", "in_splits")
-PLACEHOLDERS = ("@n_features", "@labels", "@class_share_min", "@class_share_max", "@min_rows")
+PLACEHOLDERS = ("@n_features", "@labels", "@class_share_min", "@class_share_max", "@min_rows",
+                "@x_min", "@x_max")
 
 
-def declared(shape: tuple[int, ...], classes: int) -> dict[str, Any]:
-    """The placeholders' values for data of this sample shape and number of classes."""
+def declared(shape: tuple[int, ...], classes: int,
+             value_range: tuple[float, float] = (0.0, 1.0)) -> dict[str, Any]:
+    """The placeholders' values for data of this sample shape and number of classes, whose
+    scaled inputs span ``value_range`` ([0, 1], or where data.normalize moves it)."""
     return {"@n_features": [int(np.prod(shape))], "@labels": list(range(classes)),
             "@class_share_min": round(0.5 / classes, 6),
-            "@class_share_max": round(1.5 / classes, 6), "@min_rows": 10 * classes}
+            "@class_share_max": round(1.5 / classes, 6), "@min_rows": 10 * classes,
+            # rounded outward: a bound computed in float32 must not fail by an ulp
+            "@x_min": float(np.floor(value_range[0] * 1e5) / 1e5),
+            "@x_max": float(np.ceil(value_range[1] * 1e5) / 1e5)}
 
 
 def _resolve(value: Any, schema: dict[str, Any], where: str) -> Any:
@@ -162,7 +171,7 @@ def validate_splits(splits: dict[str, dict[str, np.ndarray]],
     context.variables.progress_bars = {"globally": False}
     batches = context.data_sources.add_pandas("prunegate").add_dataframe_asset("split") \
         .add_batch_definition_whole_dataframe("whole")
-    suite = config.suite(declared(*schema(splits["train"])))
+    suite = config.suite(declared(*schema(splits["train"]), value_range(splits["train"])))
     report: dict[str, Any] = {"success": True, "splits": {}}
     for name, frame in sample_frames(splits).items():
         result = batches.get_batch(batch_parameters={"dataframe": frame}).validate(

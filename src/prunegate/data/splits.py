@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prunegate.data.normalize import Normalize
 from prunegate.errors import ConfigError, DataError
 from prunegate.validators import choose, integer, number
 
@@ -43,8 +44,12 @@ class SplitConfig:
     # hash: each sample's split from its content (stable as the data grows); stratified: a
     # seeded shuffle with exact class shares
     method: str = "hash"
+    # per-channel {mean: [...], std: [...]} applied after scaling to [0, 1] (normalize.py);
+    # null: none
+    normalize: dict | None = None
 
     def __post_init__(self) -> None:
+        self.norm = Normalize.parse(self.normalize)
         choose(self.source, SOURCES, "data.source")
         choose(self.method, METHODS, "data.method")
         if self.source == "synthetic":
@@ -112,6 +117,12 @@ def split_arrays(raw: dict[str, np.ndarray], config: SplitConfig) -> tuple[Array
     classes = raw["classes"] if "classes" in raw else np.arange(int(y.max()) + 1).astype(str)
     declared = {"classes": classes, "shape": np.asarray(shape, dtype=np.int64),
                 **{k: raw[k] for k in TOKEN_KEYS if k in raw}}
+    if config.norm is not None:
+        if "inputs" in raw:
+            raise ConfigError("data.normalize scales pixels or features; token ids are "
+                              "indices. Remove data.normalize for token data.")
+        x = config.norm.apply(x)
+        declared["normalize"] = config.norm.as_array()
     # split indices, then take each split once: no intermediate copies of the pixels
     if config.method == "hash":
         # each split in hash order: a fixed shuffle, so a prefix of a split is a fair sample

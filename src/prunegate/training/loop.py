@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from prunegate.errors import ConfigError
+from prunegate.training.augment import augment, check_images
 from prunegate.training.regularize import sparsity_penalty
 from prunegate.validators import choose, integer, number
 
@@ -42,6 +44,9 @@ class TrainConfig:
     group_lasso: float = 0.0
     # wall-clock budget: training stops cleanly after the epoch that crosses it (null: none)
     max_minutes: float | None = None
+    # images only (augment.py): random shifts of up to N pixels, and left-right flips
+    augment_shift: int = 0
+    augment_flip: bool = False
 
     def __post_init__(self) -> None:
         # 0 only for train with model.weights (check_params): keep the given weights as they are
@@ -55,6 +60,9 @@ class TrainConfig:
         integer(self.seed, "seed")
         number(self.l1, "l1", 0.0, 1.0)
         number(self.group_lasso, "group_lasso", 0.0, 1.0)
+        integer(self.augment_shift, "augment_shift", low=0, high=16)
+        if not isinstance(self.augment_flip, bool):
+            raise ConfigError(f"augment_flip must be true or false, got {self.augment_flip!r}.")
 
 
 def seed_everything(seed: int) -> None:
@@ -122,6 +130,7 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
     optimiser = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = _scheduler(optimiser, config)
     x, y = torch.from_numpy(train["x"]), torch.from_numpy(train["y"])
+    check_images(x, config.augment_shift, config.augment_flip, desc)
     generator = torch.Generator().manual_seed(config.seed)
     history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_accuracy": [], "lr": []}
     bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
@@ -132,7 +141,10 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
         total = 0.0
         for i in range(0, len(x), config.batch_size):
             idx = order[i:i + config.batch_size]
-            loss = loss_fn(model, x[idx], y[idx])
+            xb = x[idx]
+            if config.augment_shift or config.augment_flip:
+                xb = augment(xb, config.augment_shift, config.augment_flip, generator)
+            loss = loss_fn(model, xb, y[idx])
             optimiser.zero_grad()
             if config.l1 or config.group_lasso:
                 (loss + sparsity_penalty(model, config.l1, config.group_lasso)).backward()
