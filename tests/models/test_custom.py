@@ -24,6 +24,10 @@ def test_the_factory_gets_the_data_shape_and_classes():
 
 @pytest.mark.parametrize("config, message", [
     ({"factory": "tests.models.nope:build"}, "cannot import 'tests.models.nope'.*pip install"),
+    # what torchvision 0.28's CUDA wheel does beside CPU torch: refused before anything runs
+    ({"factory": "tests.models.broken_on_import:build"},
+     "importing 'tests.models.broken_on_import' fails \\(RuntimeError: operator "
+     "torchvision::nms does not exist\\).*reinstall a build that matches the installed torch"),
     ({"factory": "tests.models.byo_models:missing"}, "has no 'missing'. It defines: .*tabular_net"),
     ({"factory": "tests.models.byo_models"}, "must be 'package.module:callable'"),
     ({"factory": "tests.models.byo_models:NOT_CALLABLE"}, "is a int, not a callable"),

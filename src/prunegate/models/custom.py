@@ -36,6 +36,13 @@ def resolve_factory(path: str) -> Callable[..., nn.Module]:
         raise ConfigError(f"model.factory '{path}': cannot import '{module_name}' ({error}). "
                           "Install the package that holds it in this environment (pip install "
                           "-e <your package>) or fix the path.") from error
+    except Exception as error:  # noqa: BLE001 - the package's own import code failed
+        # e.g. a torchvision wheel built for CUDA beside CPU torch: "operator torchvision::nms
+        # does not exist" while importing, before any model is built
+        raise ConfigError(f"model.factory '{path}': importing '{module_name}' fails "
+                          f"({type(error).__name__}: {str(error).splitlines()[0]}). The package "
+                          "is installed but broken in this environment: reinstall a build that "
+                          "matches the installed torch (CPU or CUDA).") from error
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):
