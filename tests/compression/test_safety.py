@@ -57,6 +57,30 @@ def test_a_break_in_the_models_own_forward_is_one_error_naming_the_fix():
     assert model.fc2.out_features == 16  # nothing was half pruned
 
 
+class ExportsOnlyWhole(nn.Module):
+    """Runs in torch at any width, but a narrowed hidden layer takes a path (singular values)
+    that the ONNX exporter has no operator for."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.classifier = nn.Linear(12, 16), nn.Linear(16, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x))
+        if h.shape[1] < 16:
+            h = h + 0 * torch.linalg.svdvals(h).sum()
+        return self.classifier(h)
+
+
+def test_a_pruned_model_that_cannot_export_is_one_error_at_pruning():
+    model, x = ExportsOnlyWhole(), torch.rand(4, 12)
+    with pytest.raises(ConfigError, match=r"running in torch but unable to export to ONNX "
+                                          r"\(UnsupportedOperatorError.*svdvals.*granularity "
+                                          r"'weights'"):
+        prune_(model, PruneConfig(granularity="neurons", sparsity=0.5), x[:1])
+    assert model.fc1.out_features == 16  # nothing was half pruned
+
+
 def test_round_to_keeps_every_pruned_width_a_multiple():
     """Odd channel counts put ONNX Runtime's convolutions on the slow path (docs/families.md)."""
     from prunegate.models import build_model

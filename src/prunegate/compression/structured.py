@@ -17,6 +17,7 @@ from torch_pruning.pruner import function
 from prunegate.compression.heads import attention_heads, sync_heads_
 from prunegate.compression.safety import Broken, first_break, layers_within
 from prunegate.errors import ConfigError
+from prunegate.onnx_io.export import export_onnx
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
                     example_input, ratios, round_to)
         broken = first_break(trial, example_input)
         if broken is None:
+            _require_export(trial, tuple(example_input.shape[1:]))
             break
         unsafe += _to_leave(model, broken, prunable, [*skip, *unsafe])
         log.warning("structured pruning broke %s (%s): leaving %s unpruned", broken.module or
@@ -86,6 +88,18 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
     _prune_once(model, scores, sparsity, scope, max_layer, [*skip, *unsafe], example_input,
                 ratios, round_to)
     return unsafe
+
+
+def _require_export(model: nn.Module, shape: tuple[int, ...]) -> None:
+    """The pruned model must still become the deployable: export it now, not stages later."""
+    try:
+        export_onnx(model, shape)
+    except Exception as error:  # noqa: BLE001 - any exporter failure is the finding
+        raise ConfigError(
+            f"structured pruning (granularity 'neurons') leaves {type(model).__name__} "
+            f"running in torch but unable to export to ONNX ({type(error).__name__}: "
+            f"{str(error).splitlines()[0][:300]}). Use prune.granularity 'weights', or list "
+            "the layers whose width the export cannot follow in prune.skip_layers.") from error
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
