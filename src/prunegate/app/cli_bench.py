@@ -16,17 +16,34 @@ from prunegate.errors import ConfigError
               "mnist_mlp only, short training (about 2 minutes).")
 @click.option("--out", default="benchmarks/results", show_default=True,
               type=click.Path(file_okay=False), help="Where the JSON, Markdown and PNG go.")
+@click.option("--call", type=click.Choice(["run", "iobinding"]), default="run",
+              show_default=True, help="How every ONNX model is called: session.run, or "
+              "inputs and outputs bound once to preallocated buffers (run_with_iobinding).")
+@click.option("--allow-noisy", is_flag=True, help="Publish even when the machine is too "
+              "noisy (the table says NOISY): for smoke tests on a busy machine.")
 @clean_errors
-def bench(quick: bool, out: str) -> None:
+def bench(quick: bool, out: str, call: str, allow_noisy: bool) -> None:
     """prunegate's recipes against the peers (torch.nn.utils.prune, Torch-Pruning, NNCF when
     installed: pip install -e .[peers]) on LeNet-300-100 and LeNet-5, 5 seeds (0-4), from the same
     dense weights with the same fine-tuning budget; every artifact timed interleaved in one run.
 
     Writes <out>/<date>.json, latest.json, latest.md (the table and the targets) and
-    pareto.png. The recipes run in a scratch copy: data/ and mlflow.db are not touched."""
-    from prunegate.benchmark.run import BenchConfig, run_bench
+    pareto.png. The recipes run in a scratch copy: data/ and mlflow.db are not touched.
 
-    results = run_bench(Path.cwd(), Path(out), BenchConfig.quick() if quick else BenchConfig())
+    The machine's noise is measured before and after (load average; a model timed against
+    itself). On a noisy machine the figures go to <date>-noisy.json only, latest.* is left as
+    it was, and the command exits 1."""
+    from dataclasses import replace
+
+    from prunegate.benchmark.run import BenchConfig, NoisyMachine, run_bench
+
+    config = replace(BenchConfig.quick() if quick else BenchConfig(), call=call,
+                     allow_noisy=allow_noisy)
+    try:
+        results = run_bench(Path.cwd(), Path(out), config)
+    except NoisyMachine as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
     click.echo((Path(out) / "latest.md").read_text())
     click.echo(f"{len(results['runs'])} measurements; written to {out}/")
 

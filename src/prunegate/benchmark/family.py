@@ -72,7 +72,8 @@ def compare(artifacts: dict[str, Any], ratio: float, round_to: int | None,
                             artifacts["quantized_onnx"], export_onnx(peer, shape)), strict=True))
     sessions = {name: target.session(m.SerializeToString()) for name, m in files.items()}
     timed = {size: measure_interleaved(sessions, batch_of(test["x"], size),
-                                       repeats=repeats if size == 1 else repeats // 5)
+                                       repeats=repeats if size == 1 else repeats // 5,
+                                       call=target.call)
              for size in (1, 32)}
     rows = {}
     for name, model in files.items():

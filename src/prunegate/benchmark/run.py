@@ -34,6 +34,7 @@ from prunegate.benchmark.recipes import run_recipe, scratch_project
 from prunegate.data.arrays import read_npz
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import predict_onnx
+from prunegate.evaluation.noise import NoiseLimits, read_noise, verdict
 from prunegate.evaluation.size import count_macs, onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate.measure import batch_of
@@ -61,6 +62,11 @@ class BenchConfig:
     repeats: dict[int, int] = field(default_factory=lambda: {1: 500, 32: 100})
     recipe_params: dict[str, Any] = field(default_factory=dict)   # extra --params (quick mode)
     peers: bool = True
+    # how every ONNX model (floor, dense, candidates) is called: run or iobinding
+    call: str = "run"
+    # beyond these, the machine is too noisy and latest.* is not written (evaluation/noise.py)
+    noise: NoiseLimits = field(default_factory=NoiseLimits)
+    allow_noisy: bool = False   # publish anyway, marked NOISY (smoke tests on a busy machine)
 
     @classmethod
     def quick(cls) -> "BenchConfig":
@@ -75,24 +81,54 @@ class BenchConfig:
 def run_bench(root: Path, out: Path, config: BenchConfig) -> dict[str, Any]:
     """Run everything, write ``<date>.json``, ``latest.json``, ``latest.md`` and the Pareto PNG."""
     rows: list[dict[str, Any]] = []
-    target = TargetProfile()  # 1 thread, batch 1 and 32
+    target = TargetProfile(call=config.call)  # 1 thread, batch 1 and 32
+    readings = {"before": _noise(target)}
     with tempfile.TemporaryDirectory(prefix="prunegate-bench-") as tmp:
         jobs = [(m, s) for m in config.models for s in config.seeds]
         for model_name, seed in tqdm(jobs, desc="bench", unit="model×seed"):
             project = scratch_project(root, Path(tmp) / f"{model_name}-{seed}")
             rows += _one(project, model_name, seed, config, target)
+    readings["after"] = _noise(target)
     results = {"date": date.today().isoformat(), "machine": machine(), "config": {
         "seeds": config.seeds, "tuning_epochs": config.tuning_epochs,
-        "unstructured_sparsity": config.unstructured_sparsity,
+        "unstructured_sparsity": config.unstructured_sparsity, "call": config.call,
         "repeats": config.repeats, "quick": bool(config.recipe_params)},
-        "runs": rows, "summary": summarise(rows)}
+        "noise": verdict(readings, config.noise), "runs": rows, "summary": summarise(rows)}
+    publish(results, out, quick=bool(config.recipe_params), allow_noisy=config.allow_noisy)
+    return results
+
+
+def publish(results: dict[str, Any], out: Path, quick: bool = False,
+            allow_noisy: bool = False) -> None:
+    """``<date>.json``, ``latest.json``, ``latest.md`` and the Pareto PNG; for figures measured
+    on a noisy machine only ``<date>-noisy.json``, and NoisyMachine (unless ``allow_noisy``:
+    then everything, the table marked NOISY)."""
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_json_safe(results), indent=2) + "\n"
-    (out / f"{results['date']}{'-quick' if config.recipe_params else ''}.json").write_text(text)
+    stem = f"{results['date']}{'-quick' if quick else ''}"
+    if not results["noise"]["quiet"] and not allow_noisy:
+        # kept for the record, never published: latest.* stays what a quiet machine measured
+        (out / f"{stem}-noisy.json").write_text(text)
+        raise NoisyMachine(results["noise"]["problems"], out / f"{stem}-noisy.json")
+    (out / f"{stem}.json").write_text(text)
     (out / "latest.json").write_text(text)
     (out / "latest.md").write_text(markdown_table(results))
     pareto_plot(results["summary"]).savefig(out / "pareto.png", dpi=120)
-    return results
+
+
+class NoisyMachine(RuntimeError):
+    def __init__(self, problems: list[str], path: Path):
+        super().__init__(f"the machine was too noisy for these figures to mean anything "
+                         f"({'; '.join(problems)}). Nothing was published; the measurements "
+                         f"are in {path}. Re-run make bench on a quiet machine.")
+
+
+def _noise(target: TargetProfile):
+    """A reading on the dense LeNet-300-100 floor-sized model: the self-ratio of a trivial
+    graph is what per-call overhead noise looks like, the regime the small models live in."""
+    x = np.zeros((1, 1, 28, 28), np.float32)
+    return read_noise(target.session, floor_model((1, 28, 28), 10).SerializeToString(), x,
+                      call=target.call)
 
 
 def _one(project: Path, model_name: str, seed: int, config: BenchConfig,
@@ -139,14 +175,21 @@ def _measure(artifacts, dense, test, target, config, model_name, seed) -> list[d
     sessions = {name: target.session(m.SerializeToString()) for name, m in usable.items()}
     sessions["ONNX Runtime floor (trivial model)"] = target.session(
         floor_model(tuple(test["x"].shape[1:]), 10).SerializeToString())
+    latency = {size: measure_interleaved(sessions, batch_of(test["x"], size), repeats=repeats,
+                                         call=target.call)
+               for size, repeats in config.repeats.items()}
+    # torch eager in rounds of its own: between ORT calls it evicted their caches and slowed
+    # them; its ratios are to the dense ORT model timed beside it, with plain run()
     threads = torch.get_num_threads()
     try:
-        sessions["dense fp32 (torch eager)"] = torch_session(dense)   # 1 thread, like ORT
-        latency = {size: measure_interleaved(sessions, batch_of(test["x"], size),
-                                             repeats=repeats)
-                   for size, repeats in config.repeats.items()}
+        eager = {"dense": sessions["dense fp32 (ONNX Runtime)"], "eager": torch_session(dense)}
+        for size, repeats in config.repeats.items():
+            timed = measure_interleaved(eager, batch_of(test["x"], size), repeats=repeats)
+            latency[size]["dense fp32 (torch eager)"] = timed["eager"]
+            latency[size]["dense fp32 (ONNX Runtime), beside torch"] = timed["dense"]
     finally:
         torch.set_num_threads(threads)
+    sessions["dense fp32 (torch eager)"] = eager["eager"]
     rows = []
     dense_size = onnx_size(usable["dense fp32 (ONNX Runtime)"])
     for name in [*artifacts, "dense fp32 (torch eager)", "ONNX Runtime floor (trivial model)"]:
@@ -159,6 +202,9 @@ def _measure(artifacts, dense, test, target, config, model_name, seed) -> list[d
             for size, stats in latency.items():
                 row[f"p50_ms_b{size}"] = stats[name].p50_ms
                 row[f"p95_ms_b{size}"] = stats[name].p95_ms
+                if name == "dense fp32 (torch eager)":  # the dense ORT of its own rounds
+                    row[f"dense_beside_p50_ms_b{size}"] = stats[
+                        "dense fp32 (ONNX Runtime), beside torch"].p50_ms
         if name in usable:
             size = onnx_size(usable[name])
             raw = min(size["size_bytes"], size["size_sparse_bytes"])

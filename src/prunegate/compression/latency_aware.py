@@ -123,7 +123,7 @@ def _measure(target: TargetProfile, models: dict[str, nn.Module], x: np.ndarray,
              repeats: int) -> dict[str, LatencyStats]:
     sessions = {k: target.session(export_onnx(m, shape).SerializeToString())
                 for k, m in models.items()}
-    return measure_interleaved(sessions, x, repeats=repeats)
+    return measure_interleaved(sessions, x, repeats=repeats, call=target.call)
 
 
 def _lost_importance(score: torch.Tensor, budget: Budget) -> dict[float, float]:

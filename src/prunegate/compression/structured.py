@@ -80,7 +80,7 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
                     example_input, ratios, round_to)
         broken = first_break(trial, example_input)
         if broken is None:
-            _require_export(trial, tuple(example_input.shape[1:]))
+            _require_export(trial, example_input)
             break
         unsafe += _to_leave(model, broken, prunable, [*skip, *unsafe])
         log.warning("structured pruning broke %s (%s): leaving %s unpruned", broken.module or
@@ -90,10 +90,10 @@ def prune_structured_(model: nn.Module, scores: dict[str, torch.Tensor], sparsit
     return unsafe
 
 
-def _require_export(model: nn.Module, shape: tuple[int, ...]) -> None:
+def _require_export(model: nn.Module, example_input: torch.Tensor) -> None:
     """The pruned model must still become the deployable: export it now, not stages later."""
     try:
-        export_onnx(model, shape)
+        export_onnx(model, tuple(example_input.shape[1:]), example_input)
     except Exception as error:  # noqa: BLE001 - any exporter failure is the finding
         raise ConfigError(
             f"structured pruning (granularity 'neurons') leaves {type(model).__name__} "

@@ -12,7 +12,7 @@ from typing import Any
 import onnxruntime as ort
 
 from prunegate.errors import ConfigError
-from prunegate.evaluation.latency import make_session
+from prunegate.evaluation.latency import CALLS, make_session
 from prunegate.validators import choose, from_dict, integer
 
 RUNTIMES = ("onnxruntime",)
@@ -28,10 +28,14 @@ class TargetProfile:
     # where CI measures this target: a hosted runner label, or a list of self-hosted runner
     # labels (e.g. [self-hosted, linux, arm64, jetson]); compress.yml's runs-on reads it
     runs_on: str | list[str] = "ubuntu-latest"
+    # how the deployed service calls the model (latency.caller): run, numpy in and out; or
+    # iobinding, inputs and outputs bound once to preallocated buffers
+    call: str = "run"
 
     def __post_init__(self) -> None:
         choose(self.runtime, RUNTIMES, "target runtime")
         choose(self.provider, ort.get_all_providers(), "target provider")
+        choose(self.call, CALLS, "target call")
         integer(self.intra_op_threads, "intra_op_threads", low=1)
         integer(self.inter_op_threads, "inter_op_threads", low=1)
         if not isinstance(self.batch_sizes, list) or not self.batch_sizes:

@@ -18,6 +18,7 @@ from prunegate.evaluation import bootstrap
 from prunegate.evaluation.contract import contract_rows, io_signature
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
+from prunegate.evaluation.noise import load_per_core
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate import resolution
@@ -104,9 +105,10 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
     if twin is not None:
         sessions[TWIN] = loaded(target, models[twin], twin)
     timings = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch),
-                                  warmup=warmup, repeats=repeats)
+                                  warmup=warmup, repeats=repeats, call=target.call)
     others = {size: measure_interleaved(sessions, batch_of(test["x"], size),
-                                        warmup=min(warmup, 10), repeats=report_repeats)
+                                        warmup=min(warmup, 10), repeats=report_repeats,
+                                        call=target.call)
               for size in target.batch_sizes[1:]}
     labels = sorted(set(test["y"].tolist()))
     classes = [str(c) for c in test["classes"]] if "classes" in test else None
@@ -155,6 +157,7 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
     ``champion_unseen`` is (mask of the test samples the champion never trained on, or None if
     unknown; how that is known), from ``data.splits.unseen_by``; None compares on all."""
     target = target or TargetProfile(batch_sizes=[1])
+    load_before = load_per_core()
     results, evidence, sessions = measure_models(models, test, target, repeats, warmup,
                                                  report_repeats, twin=baseline)
     results[candidate] |= candidate_metrics or {}
@@ -176,7 +179,7 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
         log.info("latency undecided for %s: re-measuring (%d/%d)", verdict["undecided"], attempt,
                  gates.remeasure_budget)
         more = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch), warmup=5,
-                                   repeats=repeats)
+                                   repeats=repeats, call=target.call)
         for name, ev in evidence.items():
             ev.latency_ms = np.concatenate([ev.latency_ms, more[name].samples_ms])
     noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)
@@ -185,6 +188,9 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
                             exact=exact)
     evidence.pop(TWIN)
     verdict |= {"candidate": candidate, "baseline": baseline, "remeasured": attempt,
+                # other work on the machine while it timed: the noise's likely cause
+                "load_per_core": [round(load_before, 2), round(load_per_core(), 2)],
+                "call": target.call,
                 "champion": champion if champion in evidence else None,
                 "champion_compared_on": None if versus is None else len(versus.correct),
                 "champion_comparison": (champion_unseen or (None, None))[1]}

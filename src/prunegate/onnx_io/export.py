@@ -25,14 +25,16 @@ class _Unpacked(nn.Module):
         return self.model.forward_inputs(*inputs)
 
 
-def export_onnx(model: nn.Module, input_shape: tuple[int, ...]) -> onnx.ModelProto:
+def export_onnx(model: nn.Module, input_shape: tuple[int, ...],
+                example: torch.Tensor | None = None) -> onnx.ModelProto:
     """fp32 ONNX with a dynamic batch axis; one graph input per named input of the model.
+    ``example``: a real batch to trace with (its dtype wins), else ``example_input``.
 
     The TorchScript exporter is used because it is fast and handles every zoo model; its
     deprecation warning is not actionable for us yet.
     """
     model = model.eval()
-    example = example_input(model, input_shape)
+    example = example_input(model, input_shape) if example is None else example[:1]
     names = model_inputs(model)
     if names:
         model, args = _Unpacked(model), tuple(example.unbind(1))

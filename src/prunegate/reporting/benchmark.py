@@ -92,7 +92,9 @@ def markdown_table(results: dict[str, Any]) -> str:
              f"{m['cpu']} ({m['cores']} cores), torch {m['torch']}, ONNX Runtime "
              f"{m['onnxruntime']}; seeds {c['seeds']}, fine-tuning budget {c['tuning_epochs']} "
              "epochs. Latency: 1 thread, interleaved in one run; speed-ups per seed against the "
-             "dense models in the same randomised rounds, then averaged.", ""]
+             f"dense models in the same randomised rounds, then averaged. Every ONNX model is "
+             f"called with `{c.get('call', 'run')}`; torch eager is timed in rounds of its own "
+             "beside the dense ONNX model.", *_noise_lines(results.get("noise")), ""]
     for model in dict.fromkeys(e["model"] for e in results["summary"]):
         lines += [f"### {model}", "",
                   "| method | accuracy | raw size (vs dense) | gzip (vs dense) | p50 / p95 b1 | "
@@ -162,3 +164,17 @@ def _x(ratio) -> str:
 
 def _int(value) -> str:
     return "" if value is None else f"{int(value):,}"
+
+
+def _noise_lines(noise: dict[str, Any] | None) -> list[str]:
+    """The machine's noise as measured before and after the timing (evaluation/noise.py)."""
+    if not noise:
+        return []
+    parts = [f"{when}: load {r['load_per_core']:.2f} per core, a model against itself "
+             f"{r['self_ratio_p50']:.3f}× [{r['self_ratio_ci'][0]:.3f}, "
+             f"{r['self_ratio_ci'][1]:.3f}]" for when, r in noise["readings"].items()]
+    state = "quiet" if noise["quiet"] else "NOISY"
+    return ["", f"Machine noise ({'; '.join(parts)}): {state} within the limits (load ≤ "
+            f"{noise['limits']['max_load_per_core']} per core, self-ratio within 1 ± "
+            f"{noise['limits']['max_spread']})."]
+

@@ -1,0 +1,30 @@
+"""The machine-noise reading: load average and a model timed against itself; too much of
+either makes figures unpublishable."""
+
+import numpy as np
+
+from prunegate.benchmark.floor import floor_model
+from prunegate.evaluation.latency import make_session
+from prunegate.evaluation.noise import NoiseLimits, NoiseReading, read_noise, verdict
+
+LIMITS = NoiseLimits(max_load_per_core=0.5, max_spread=0.05)
+
+
+def test_a_quiet_reading_passes_and_each_kind_of_noise_is_named():
+    quiet = NoiseReading(0.1, 1.0, (0.98, 1.03), 300)
+    loaded = NoiseReading(1.4, 1.0, (0.98, 1.03), 300)
+    jittery = NoiseReading(0.1, 1.06, (1.02, 1.09), 300)
+    assert verdict({"before": quiet, "after": quiet}, LIMITS)["quiet"]
+    result = verdict({"before": loaded, "after": jittery}, LIMITS)
+    assert not result["quiet"]
+    assert result["problems"] == [
+        "before: load average 1.40 per core > 0.5",
+        "after: a model against itself measured 1.060x [1.020, 1.090], beyond 1 ± 0.05"]
+    assert abs(result["readings"]["after"]["spread"] - 0.09) < 1e-9
+
+
+def test_a_reading_times_two_sessions_of_one_model():
+    reading = read_noise(make_session, floor_model((1, 28, 28), 10).SerializeToString(),
+                         np.zeros((1, 1, 28, 28), np.float32), rounds=40)
+    low, high = reading.self_ratio_ci
+    assert reading.rounds == 40 and low <= high and reading.load_per_core >= 0
