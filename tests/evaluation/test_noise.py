@@ -5,7 +5,13 @@ import numpy as np
 
 from prunegate.benchmark.floor import floor_model
 from prunegate.evaluation.latency import make_session
-from prunegate.evaluation.noise import NoiseLimits, NoiseReading, read_noise, verdict
+from prunegate.evaluation.noise import (
+    NoiseLimits,
+    NoiseReading,
+    read_noise,
+    steal_share,
+    verdict,
+)
 
 LIMITS = NoiseLimits(max_load_per_core=0.5, max_spread=0.05)
 
@@ -28,3 +34,12 @@ def test_a_reading_times_two_sessions_of_one_model():
                          np.zeros((1, 1, 28, 28), np.float32), rounds=40)
     low, high = reading.self_ratio_ci
     assert reading.rounds == 40 and low <= high and reading.load_per_core >= 0
+
+
+def test_steal_is_the_share_of_cpu_time_the_host_took():
+    before = [100, 0, 50, 800, 0, 0, 0, 50]   # user nice system idle iowait irq softirq steal
+    after = [200, 0, 100, 1600, 0, 0, 0, 100]
+    assert steal_share(before, after) == 50 / 1000
+    assert steal_share(None, after) is None
+    stolen = NoiseReading(0.1, 1.0, (0.99, 1.01), 300, steal=0.2)
+    assert stolen.problems(LIMITS) == ["the hypervisor stole 20.0% of the CPU time > 5%"]

@@ -172,7 +172,9 @@ def _noise_lines(noise: dict[str, Any] | None) -> list[str]:
         return []
     parts = [f"{when}: load {r['load_per_core']:.2f} per core, a model against itself "
              f"{r['self_ratio_p50']:.3f}× [{r['self_ratio_ci'][0]:.3f}, "
-             f"{r['self_ratio_ci'][1]:.3f}]" for when, r in noise["readings"].items()]
+             f"{r['self_ratio_ci'][1]:.3f}]"
+             + ("" if r.get("steal") is None else f", steal {r['steal']:.1%}")
+             for when, r in noise["readings"].items()]
     state = "quiet" if noise["quiet"] else "NOISY"
     return ["", f"Machine noise ({'; '.join(parts)}): {state} within the limits (load ≤ "
             f"{noise['limits']['max_load_per_core']} per core, self-ratio within 1 ± "
