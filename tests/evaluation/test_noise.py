@@ -8,23 +8,24 @@ from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.noise import (
     NoiseLimits,
     NoiseReading,
+    other_share,
     read_noise,
     steal_share,
     verdict,
 )
 
-LIMITS = NoiseLimits(max_load_per_core=0.5, max_spread=0.05)
+LIMITS = NoiseLimits(max_other_load=0.25, max_spread=0.05)
 
 
 def test_a_quiet_reading_passes_and_each_kind_of_noise_is_named():
     quiet = NoiseReading(0.1, 1.0, (0.98, 1.03), 300)
-    loaded = NoiseReading(1.4, 1.0, (0.98, 1.03), 300)
+    loaded = NoiseReading(1.4, 1.0, (0.98, 1.03), 300, other_load=0.6)
     jittery = NoiseReading(0.1, 1.06, (1.02, 1.09), 300)
     assert verdict({"before": quiet, "after": quiet}, LIMITS)["quiet"]
     result = verdict({"before": loaded, "after": jittery}, LIMITS)
     assert not result["quiet"]
     assert result["problems"] == [
-        "before: load average 1.40 per core > 0.5",
+        "before: other processes used 60% of the CPU > 25%",
         "after: a model against itself measured 1.060x [1.020, 1.090], beyond 1 ± 0.05"]
     assert abs(result["readings"]["after"]["spread"] - 0.09) < 1e-9
 
@@ -43,3 +44,13 @@ def test_steal_is_the_share_of_cpu_time_the_host_took():
     assert steal_share(None, after) is None
     stolen = NoiseReading(0.1, 1.0, (0.99, 1.01), 300, steal=0.2)
     assert stolen.problems(LIMITS) == ["the hypervisor stole 20.0% of the CPU time > 5%"]
+
+
+def test_other_load_leaves_out_this_process_own_cpu_time():
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    before = [0] * 8
+    after = [2 * tick, 0, 0, 2 * tick, 0, 0, 0, 0]   # 2 s busy, 2 s idle over 2 cores
+    assert other_share(before, after, own_seconds=1.0) == 0.25  # 1 s was ours, 1 s others'
+    assert other_share(before, after, own_seconds=2.0) == 0.0

@@ -170,13 +170,16 @@ def _noise_lines(noise: dict[str, Any] | None) -> list[str]:
     """The machine's noise as measured before and after the timing (evaluation/noise.py)."""
     if not noise:
         return []
-    parts = [f"{when}: load {r['load_per_core']:.2f} per core, a model against itself "
-             f"{r['self_ratio_p50']:.3f}× [{r['self_ratio_ci'][0]:.3f}, "
-             f"{r['self_ratio_ci'][1]:.3f}]"
+    parts = [f"{when}: other processes "
+             + ("n/a" if r.get("other_load") is None else f"{r['other_load']:.0%}")
+             + f" of the CPU, a model against itself {r['self_ratio_p50']:.3f}× "
+             f"[{r['self_ratio_ci'][0]:.3f}, {r['self_ratio_ci'][1]:.3f}]"
              + ("" if r.get("steal") is None else f", steal {r['steal']:.1%}")
+             + f", load average {r['load_per_core']:.2f} per core"
              for when, r in noise["readings"].items()]
     state = "quiet" if noise["quiet"] else "NOISY"
-    return ["", f"Machine noise ({'; '.join(parts)}): {state} within the limits (load ≤ "
-            f"{noise['limits']['max_load_per_core']} per core, self-ratio within 1 ± "
-            f"{noise['limits']['max_spread']})."]
+    limits = noise["limits"]
+    return ["", f"Machine noise ({'; '.join(parts)}): {state} within the limits (other "
+            f"processes ≤ {limits['max_other_load']:.0%} of the CPU, steal ≤ "
+            f"{limits['max_steal']:.0%}, self-ratio within 1 ± {limits['max_spread']})."]
 
