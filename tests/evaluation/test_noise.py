@@ -54,3 +54,12 @@ def test_other_load_leaves_out_this_process_own_cpu_time():
     after = [2 * tick, 0, 0, 2 * tick, 0, 0, 0, 0]   # 2 s busy, 2 s idle over 2 cores
     assert other_share(before, after, own_seconds=1.0) == 0.25  # 1 s was ours, 1 s others'
     assert other_share(before, after, own_seconds=2.0) == 0.0
+
+
+def test_a_window_measures_other_load_between_0_and_1():
+    from prunegate.evaluation.noise import cpu_mark, other_load_since
+
+    mark = cpu_mark()
+    sum(i * i for i in range(200_000))  # our own work, which the share leaves out
+    share = other_load_since(mark)
+    assert share is None or 0.0 <= share <= 1.0

@@ -132,6 +132,16 @@ def _own_seconds() -> float:
     return times.user + times.system
 
 
+def cpu_mark() -> tuple[list[int] | None, float]:
+    """The start of a window whose ``other_load_since`` is wanted."""
+    return cpu_times(), _own_seconds()
+
+
+def other_load_since(mark: tuple[list[int] | None, float]) -> float | None:
+    """The share of the CPU other processes used since ``mark`` (None off Linux)."""
+    return other_share(mark[0], cpu_times(), _own_seconds() - mark[1])
+
+
 def verdict(readings: dict[str, NoiseReading], limits: NoiseLimits) -> dict[str, Any]:
     """{"quiet": bool, "problems": [...], "readings": {...}} over every reading taken."""
     problems = [f"{when}: {p}" for when, r in readings.items() for p in r.problems(limits)]

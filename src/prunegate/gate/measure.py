@@ -18,7 +18,7 @@ from prunegate.evaluation import bootstrap
 from prunegate.evaluation.contract import contract_rows, io_signature
 from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
-from prunegate.evaluation.noise import load_per_core
+from prunegate.evaluation.noise import cpu_mark, other_load_since
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate import resolution
@@ -157,7 +157,7 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
     ``champion_unseen`` is (mask of the test samples the champion never trained on, or None if
     unknown; how that is known), from ``data.splits.unseen_by``; None compares on all."""
     target = target or TargetProfile(batch_sizes=[1])
-    load_before = load_per_core()
+    window = cpu_mark()
     results, evidence, sessions = measure_models(models, test, target, repeats, warmup,
                                                  report_repeats, twin=baseline)
     results[candidate] |= candidate_metrics or {}
@@ -189,7 +189,7 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
     evidence.pop(TWIN)
     verdict |= {"candidate": candidate, "baseline": baseline, "remeasured": attempt,
                 # other work on the machine while it timed: the noise's likely cause
-                "load_per_core": [round(load_before, 2), round(load_per_core(), 2)],
+                "other_load": other_load_since(window),
                 "call": target.call,
                 "champion": champion if champion in evidence else None,
                 "champion_compared_on": None if versus is None else len(versus.correct),

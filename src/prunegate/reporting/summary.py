@@ -117,10 +117,11 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
         lines.append(f"| `{c['name']}` | {value} | {interval} | {resolution} | "
                      f"{c['comparator']} {c['threshold']:g}{unit(c)} | {c['decision']}{note} |")
     if verdict.get("latency_noise") is not None:
-        load = verdict.get("load_per_core")
+        other = verdict.get("other_load")
         lines += ["", f"Latency noise of this machine during the gate: a model against itself "
                   f"measured within ±{verdict['latency_noise']:.1%} at p95 ({level} one-sided)"
-                  + (f"; load average {load[0]:.2f} → {load[1]:.2f} per core" if load else "")
+                  + (f"; other processes used {other:.0%} of the CPU meanwhile"
+                     if other is not None else "")
                   + (f"; models called with `{verdict['call']}`" if verdict.get("call") else "")
                   + "."]
     lines += ["", "| stage | accuracy | size KB | gzip KB | MACs | p50 µs | p95 µs |",
