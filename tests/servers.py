@@ -26,7 +26,9 @@ class MlflowServer:
         self.artifacts = root / "artifacts"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout_s: float = 60) -> "MlflowServer":
+    # generous: on a loaded 2-core CI runner (3 test workers, their kedro subprocesses) the
+    # server once needed more than 60 s from its tables to its first /health answer
+    def start(self, timeout_s: float = 240) -> "MlflowServer":
         self.root.mkdir(parents=True, exist_ok=True)
         # no job runner: its ~8 huey consumer processes (MLflow 3's GenAI jobs, unused here) cost
         # ~25 s of CPU per start on a 2-core runner

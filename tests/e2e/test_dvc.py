@@ -92,7 +92,7 @@ def compress_job(project, name: str) -> tuple[subprocess.CompletedProcess, dict,
     return done, outputs, summary.read_text()
 
 
-def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
+def test_repro_gate_register_promote_then_noop(repo):
     # compress.yml's jobs, in order, through the scripts the workflow runs. plan: where to run
     plan = sh(repo, "bash", str(ROOT / ".ci" / "plan.sh"), "mnist_mlp",
               GITHUB_OUTPUT=str(repo.path / "plan.out"))
@@ -132,6 +132,12 @@ def test_repro_noop_partial_rerun_experiment_and_diffs(repo):
     assert outputs["passed"] == "false" and "nothing changed" in summary
     assert len(client.search_model_versions(f"name='{MODEL}'")) == 1
 
+
+@pytest.mark.slow  # five more stages (~2 min): make test-slow, which .ci/run also runs
+def test_an_experiment_reruns_from_prune_onward_and_diffs(repo):
+    if not (repo.path / "dvc.lock").is_file():  # run alone (-m slow): the first repro first
+        sh(repo, str(DVC), "repro")
+        commit(repo, "repro")
     # a new sparsity, as an experiment: from prune onward re-runs, train does not
     exp = sh(repo, str(DVC), "exp", "run", "-S",
              "conf/base/parameters_prune.yml:prune.sparsity=0.95")
@@ -168,6 +174,7 @@ def test_the_runner_comes_from_the_recipes_target_profile(repo):
     assert json.loads(hosted.stdout) == "ubuntu-latest"
 
 
+@pytest.mark.slow  # two tiny pipeline runs (~80 s on a loaded runner): make test-slow
 def test_the_pull_request_gate_posts_the_metrics_diff_against_main(repo):
     """.ci/gate_pr.sh as gate.yml runs it: this checkout (half the pruning) vs the last commit."""
     set_params(repo, "parameters_prune.yml", {"prune": {"sparsity": 0.35}})

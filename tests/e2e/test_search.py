@@ -33,6 +33,9 @@ def _overlap(a: dict, b: dict) -> bool:
     return a["started"] < b["ended"] and b["started"] < a["ended"]
 
 
+# slow (~2 min of Ray) and timing-sensitive (trials must overlap): make test-slow, run by .ci/run
+# after make test, when the other test workers no longer compete for the 2 cores
+@pytest.mark.slow
 def test_four_trials_on_two_ray_workers_run_in_parallel_and_register_a_challenger(tmp_path):
     project = make_project(tmp_path)
     done = search(project, "--trials", "4", "--workers", "2", "--params",

@@ -17,6 +17,7 @@ ROOT = Path(__file__).parents[2]
 BOUND_MIB = 1400
 
 
+@pytest.mark.slow  # ~50 s; make test-slow (and make scale measures the same chain's peak RSS)
 def test_50000_samples_run_the_whole_chain_in_bounded_memory(tmp_path):
     out = tmp_path / "scale.json"
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--samples",

@@ -4,7 +4,7 @@ import torch
 
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.models import build_model
-from prunegate.training.loop import TrainConfig, accuracy, fit
+from prunegate.training.loop import TrainConfig, accuracy, fit, seed_everything
 
 
 def test_training_learns_and_records_a_curve_per_epoch(splits):
@@ -66,3 +66,13 @@ def test_the_time_budget_ends_training_cleanly_after_an_epoch(monkeypatch):
     model = torch.nn.Linear(4, 2)
     history = training.fit(model, data, data, TrainConfig(epochs=50, max_minutes=2.5))
     assert history["epoch"] == [1.0, 2.0, 3.0]  # 1, 2, 3 minutes: stops after the third
+
+
+def test_seeding_asks_for_deterministic_kernels_and_only_warns_without_one():
+    torch.use_deterministic_algorithms(False)
+    seed_everything(3)
+    assert torch.are_deterministic_algorithms_enabled()
+    assert torch.is_deterministic_algorithms_warn_only_enabled()
+    first = torch.rand(4)
+    seed_everything(3)
+    assert torch.equal(first, torch.rand(4))

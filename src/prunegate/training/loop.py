@@ -74,7 +74,18 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic()
+
+
+def _deterministic() -> None:
+    # torch.use_deterministic_algorithms also sets torch.compile's flag, and importing
+    # torch._inductor.config for it costs 1.5 s of CPU in every kedro process; nothing here
+    # compiles, so set the eager-mode switch alone where this torch has it
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        setter(True, warn_only=True)
 
 
 def cross_entropy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
