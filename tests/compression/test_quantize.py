@@ -3,7 +3,12 @@ import onnx
 import pytest
 import torch
 
-from prunegate.compression.quantize import QuantizeConfig, choose_variant, quantize_measured
+from prunegate.compression.quantize import (
+    QuantizeConfig,
+    choose_variant,
+    quantize_measured,
+    speed_note,
+)
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import make_session
 from prunegate.evaluation.metrics import predict_onnx
@@ -75,7 +80,9 @@ def test_static_int8_agrees_with_fp32_and_is_smaller(trained_mlp, splits):
     fp32 = export_onnx(trained_mlp, (1, 28, 28))
     int8, report = quantize_measured(fp32, train["x"], QuantizeConfig(op_types=["Gemm"],
                                                                       timing_repeats=20))
-    assert set(report["variants"]) == {"int8:Gemm"}
+    # the pin is the only candidate; fp32 is timed beside it for the speed note, never chosen
+    assert set(report["variants"]) == {"int8:Gemm", "fp32"} and report["chosen"] == "int8:Gemm"
+    assert report["speed_note"].startswith("int8:Gemm is ")
     assert int8.ByteSize() < 0.3 * fp32.ByteSize()
     assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in int8.graph.node}
     a = predict_onnx(make_session(fp32.SerializeToString()), test["x"])
@@ -115,7 +122,8 @@ def test_dynamic_int8_quantizes_the_linear_layers_and_agrees_with_fp32(trained_m
     fp32 = export_onnx(trained_mlp, (1, 28, 28))
     int8, report = quantize_measured(fp32, splits[0]["x"][:8], QuantizeConfig(
         mode="dynamic", op_types=["Gemm"], timing_repeats=20))
-    assert report["mode"] == "dynamic" and set(report["variants"]) == {"int8-dynamic:Gemm"}
+    assert report["mode"] == "dynamic" and report["chosen"] == "int8-dynamic:Gemm"
+    assert set(report["variants"]) == {"int8-dynamic:Gemm", "fp32"}
     assert "MatMulInteger" in {n.op_type for n in int8.graph.node}
     assert int8.ByteSize() < 0.3 * fp32.ByteSize()
     a = predict_onnx(make_session(fp32.SerializeToString()), test["x"])
@@ -176,3 +184,37 @@ def test_dynamic_int8_quantizes_exactly_the_op_types_it_names(op_types, integer_
     embedding = [i for i in int8.graph.initializer if tuple(i.dims) == (100, 64)]
     eight_bit = (onnx.TensorProto.INT8, onnx.TensorProto.UINT8)  # ORT stores Gather's as u8
     assert (embedding[0].data_type in eight_bit) == int8_embedding
+
+
+def test_the_speed_note_says_what_int8_costs_and_how_to_make_speed_win():
+    rows = {"fp32": {"p50_ms": 0.010, "size_bytes": 66560},
+            "int8:Gemm": {"p50_ms": 0.0109, "size_bytes": 25600}}
+    slower = speed_note(rows, "int8:Gemm", (1.05, 1.12), pinned=True)
+    assert slower == ("int8:Gemm is 9% slower than fp32, kept for size (pinned by "
+                      "quantize.op_types; quantize.op_types: auto with quantize.prefer: latency "
+                      "makes speed win): 65.0 -> 25.0 KB")
+    assert "within quantize.latency_tolerance; quantize.prefer: latency" in speed_note(
+        rows, "int8:Gemm", (1.05, 1.12), pinned=False)
+    assert "as fast as fp32 within the noise (+9%)" in speed_note(
+        rows, "int8:Gemm", (0.97, 1.12), pinned=True)
+    rows["int8:Gemm"]["p50_ms"] = 0.008
+    assert speed_note(rows, "int8:Gemm", (0.75, 0.85), pinned=False).startswith(
+        "int8:Gemm is 20% faster than fp32")
+    assert speed_note(rows, "fp32", None, pinned=False) is None
+
+
+def test_prefer_latency_drops_a_measurably_slower_smaller_file(trained_mlp, splits):
+    # int8 10% slower than fp32 in every round: within a 25% tolerance, but measurably slower
+    rng = np.random.default_rng(0)
+    fp32 = 0.010 + rng.normal(0, 1e-4, 400)
+    samples = {"fp32": fp32, "int8:Gemm": fp32 * 1.10}
+    sizes = {"fp32": 66560, "int8:Gemm": 25600}
+    assert choose_variant(sizes, samples, tolerance=0.25)[0] == "int8:Gemm"
+    assert choose_variant(sizes, samples, tolerance=0.0)[0] == "fp32"
+    assert QuantizeConfig(prefer="latency").prefer == "latency"
+    with pytest.raises(ConfigError, match="quantize.prefer"):
+        QuantizeConfig(prefer="speed")
+    # the stage reads it as no tolerance at all, and says so in its report
+    _, report = quantize_measured(export_onnx(trained_mlp, (1, 28, 28)), splits[0]["x"][:64],
+                                  QuantizeConfig(prefer="latency", timing_repeats=20))
+    assert report["prefer"] == "latency" and report["tolerance"] == 0.0

@@ -28,6 +28,19 @@ def test_onnx_size_counts_params_and_nonzeros_from_the_artifact():
     assert sparse["size_compressed_bytes"] < 0.3 * dense["size_compressed_bytes"]
 
 
+def test_the_entropy_bound_is_the_zero_order_entropy_of_the_weights():
+    from prunegate.evaluation.size import entropy_bound_bits
+
+    # 3 of one value, 1 of another: H = -(3/4 log2 3/4 + 1/4 log2 1/4) = 0.8113 bits a value
+    assert entropy_bound_bits(np.array([5, 5, 5, -2], np.int8)) == pytest.approx(4 * 0.811278)
+    assert entropy_bound_bits(np.zeros(100, np.int8)) == 0.0
+    assert entropy_bound_bits(np.arange(256, dtype=np.float32)) == pytest.approx(256 * 8)
+    # the dense fp32 LeNet: nearly every weight distinct, so ~log2(n) bits a weight, and the
+    # file (4 bytes a weight) is above the bound
+    size = onnx_size(export_onnx(build_model("lenet_300_100"), (1, 28, 28)))
+    assert 0.4 * size["size_bytes"] < size["entropy_bytes"] < size["size_bytes"]
+
+
 def test_metrics_match_sklearn_definitions():
     y = np.array([0, 0, 1, 1, 2, 2])
     p = np.array([0, 1, 1, 1, 2, 0])

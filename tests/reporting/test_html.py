@@ -30,9 +30,12 @@ def test_the_page_escapes_what_it_shows_and_embeds_every_figure():
     assert "<title>prunegate report: Gate: FAIL</title>" in page
 
 
-def test_layers_left_unpruned_are_named_in_the_summary():
-    from prunegate.reporting.summary import pruning_notes
+def test_layers_left_unpruned_and_int8_speed_are_named_in_the_summary():
+    from prunegate.reporting.summary import stage_notes
 
-    notes = pruning_notes({"left_unpruned": ["block.proj"]})
+    notes = stage_notes({"left_unpruned": ["block.proj"]})
     assert notes and "block.proj" in notes[0] and "unable to run" in notes[0]
-    assert pruning_notes({"layers": {}}) == [] and pruning_notes(None) == []
+    assert stage_notes({"layers": {}}) == [] and stage_notes(None) == []
+    speed = "int8:Gemm is 9% slower than fp32, kept for size (...): 65.0 -> 25.0 KB"
+    assert stage_notes(None, {"speed_note": speed}) == [f"Quantize: {speed}."]
+    assert stage_notes(None, {"speed_note": None}) == []

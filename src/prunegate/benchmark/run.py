@@ -214,7 +214,8 @@ def _measure(artifacts, dense, test, target, config, model_name, seed) -> list[d
                        size_ratio=raw / dense_size["size_bytes"],
                        size_compressed_ratio=size["size_compressed_bytes"]
                        / dense_size["size_compressed_bytes"],
-                       params=size["params"], nonzero_params=size["nonzero_params"])
+                       params=size["params"], nonzero_params=size["nonzero_params"],
+                       entropy_bytes=size["entropy_bytes"])
         elif name == "dense fp32 (torch eager)":
             row["accuracy"] = float(np.mean(predict_onnx(sessions[name], test["x"])
                                             == test["y"]))

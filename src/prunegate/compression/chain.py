@@ -96,15 +96,18 @@ def export_checkpoint(checkpoint: Checkpoint, split: Split) -> onnx.ModelProto:
 
 
 def quantize_distilled(fp32: onnx.ModelProto, distilled: Checkpoint, train: Split, val: Split,
-                       chain: ChainConfig) -> tuple[onnx.ModelProto, dict[str, Any]]:
-    """The deployable, calibrated on training data, and every variant that was measured.
-    Mode 'qat' first fine-tunes the distilled model under fake int8 and exports that."""
+                       chain: ChainConfig, target: TargetProfile | None = None
+                       ) -> tuple[onnx.ModelProto, dict[str, Any]]:
+    """The deployable, calibrated on training data, and every variant that was measured (on
+    the target's call path). Mode 'qat' first fine-tunes the distilled model under fake int8
+    and exports that."""
     config, qat = chain.quantize, None
     if config.mode == "qat":
         tuned, qat = qat_finetune(distilled, train, val, config.qat_epochs, config.qat_lr,
                                   config.per_channel, config.seed)
         fp32 = export_checkpoint(tuned, train)
-    deployable, report = quantize_measured(fp32, train["x"], config)
+    deployable, report = quantize_measured(fp32, train["x"], config,
+                                           call=target.call if target else "run")
     # the file says what it is: which logit is which class, and what was quantized (a file
     # named model.int8.onnx is fp32 when no int8 variant measured fast enough)
     classes = [str(c) for c in train["classes"]] if "classes" in train else None
@@ -142,5 +145,5 @@ def compress(baseline: Checkpoint, train: Split, val: Split, chain: ChainConfig,
     result.distilled, result.reports["distill"] = distill_finetuned(finetuned, baseline, train,
                                                                     val, chain)
     result.deployable, result.reports["quantize"] = quantize_distilled(
-        export_checkpoint(result.distilled, val), result.distilled, train, val, chain)
+        export_checkpoint(result.distilled, val), result.distilled, train, val, chain, target)
     return result

@@ -40,6 +40,7 @@ CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax,
 # static, after fake-int8 fine-tuning in this stage; qap: static, with fake int8 already active
 # while the fine-tune and distill stages prune and train (quantization-aware pruning)
 MODES = ("static", "dynamic", "qat", "qap")
+PREFER = ("size", "latency")
 QUANT_AWARE = ("qat", "qap")
 
 
@@ -53,6 +54,9 @@ class QuantizeConfig:
     calibration_samples: int = 512
     per_channel: bool = False
     latency_tolerance: float = 0.25  # the latency cost accepted for a smaller file
+    # size: the smallest file within latency_tolerance of the fastest; latency: the smallest
+    # file not measurably slower than the fastest at all (latency_tolerance is not read)
+    prefer: str = "size"
     timing_repeats: int = 1000
     seed: int = 0
     # deploy the COO-encoded file when it is smaller (unstructured sparsity); ORT loads it as is
@@ -89,6 +93,7 @@ class QuantizeConfig:
         choose(self.calibration, list(CALIBRATION), "quantize.calibration")
         integer(self.calibration_samples, "quantize.calibration_samples", low=1)
         number(self.latency_tolerance, "quantize.latency_tolerance", 0.0, 1.0)
+        choose(self.prefer, PREFER, "quantize.prefer")
         integer(self.timing_repeats, "quantize.timing_repeats", low=10)
         for key in ("sparse_encoding", "compact_names"):
             if not isinstance(getattr(self, key), bool):
@@ -155,9 +160,10 @@ def _nodes_from(processed: onnx.ModelProto, model: onnx.ModelProto,
     return chosen
 
 
-def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
-                      config: QuantizeConfig) -> tuple[onnx.ModelProto, dict[str, Any]]:
-    """The deployable model and a report of every variant that was measured."""
+def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray, config: QuantizeConfig,
+                      call: str = "run") -> tuple[onnx.ModelProto, dict[str, Any]]:
+    """The deployable model and a report of every variant that was measured, each called the
+    way the deployed service calls it (``call``: evaluation/latency.caller)."""
     # ONNX Runtime's dynamic quantizer has no Conv kernel worth using (ConvInteger is slow)
     quantizable = DYNAMIC_QUANTIZABLE if config.mode == "dynamic" else QUANTIZABLE
     present = sorted({n.op_type for n in model.graph.node} & set(quantizable))
@@ -174,26 +180,37 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray,
     calib = calibration_x[rng.permutation(len(calibration_x))[:config.calibration_samples]]
     exported = {_label(s, config.mode): (_quantize(model, calib, s, config) if s else model)
                 for s in subsets}
+    # a pinned int8 list is timed beside fp32 too (never chosen): the report then says what
+    # the pin costs or gains in speed
+    candidates = list(exported)
+    exported.setdefault("fp32", model)
     # compacted before sizing: the choice weighs the files that would ship
     variants = {label: compact_names(m) if config.compact_names else m
                 for label, m in exported.items()}
     sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
-    timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats)
+    timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats, call=call)
     sizes = {label: m.ByteSize() for label, m in variants.items()}
+    tolerance = 0.0 if config.prefer == "latency" else config.latency_tolerance
     chosen, rows = choose_variant(sizes, {lbl: t.samples_ms for lbl, t in timings.items()},
-                                  config.latency_tolerance)
+                                  tolerance, candidates=candidates)
     if config.mode == "dynamic":
         log.info("dynamic quantization: calibration settings are not used (no calibration)")
     op_types = [] if chosen == "fp32" else chosen.split(":", 1)[1].split("+")
-    report = {"mode": config.mode, "chosen": chosen, "tolerance": config.latency_tolerance,
-              "measured": config.op_types == "auto", "rule": CHOICE_RULE, "variants": rows,
+    report = {"mode": config.mode, "chosen": chosen, "tolerance": tolerance, "call": call,
+              "prefer": config.prefer, "measured": config.op_types == "auto",
+              "rule": CHOICE_RULE, "variants": rows,
+              "speed_note": speed_note(rows, chosen, _vs_fp32(timings, chosen),
+                                       pinned=config.op_types != "auto"),
               # the setting that builds this deployable again without timing anything
               "pin": {"quantize.op_types": op_types}}
     for lbl, row in rows.items():
         log.info("quantize variant %-16s %8d bytes  p50 %.4f ms  x%.2f [%.2f, %.2f] of the "
                  "fastest%s", lbl, row["size_bytes"], row["p50_ms"], row["p50_ratio"],
                  *row["p50_ratio_ci"], "  <- chosen" if lbl == chosen else
+                 "  (reference)" if lbl not in candidates else
                  ("  (measurably too slow)" if row["too_slow"] else ""))
+    if report["speed_note"]:
+        log.info("quantize: %s", report["speed_note"])
     deployable = variants[chosen]
     if config.compact_names:
         report["compact_names"] = {"bytes_before": exported[chosen].ByteSize(),
@@ -215,8 +232,10 @@ CHOICE_RULE = ("the smallest file among the variants whose p50 is not measurably
 
 
 def choose_variant(sizes: dict[str, int], samples_ms: dict[str, Any], tolerance: float,
-                   level: float = 0.95) -> tuple[str, dict[str, dict[str, Any]]]:
-    """The variant to deploy, and per variant its size, latency and ratio to the fastest.
+                   level: float = 0.95, candidates: list[str] | None = None
+                   ) -> tuple[str, dict[str, dict[str, Any]]]:
+    """The variant to deploy (one of ``candidates``, default all), and per variant its size,
+    latency and ratio to the fastest.
 
     Size is exact and latency is noisy, so noise must not decide: a variant is ruled out only
     when the whole interval of its p50 ratio to the fastest lies above ``1 + tolerance``.
@@ -233,9 +252,37 @@ def choose_variant(sizes: dict[str, int], samples_ms: dict[str, Any], tolerance:
                        "p95_ms": float(np.percentile(samples_ms[label], 95)),
                        "p50_ratio": ratio, "p50_ratio_ci": [low, high],
                        "too_slow": low > 1 + tolerance}
-    eligible = [label for label in sizes if not rows[label]["too_slow"]]
+    pool = list(sizes) if candidates is None else candidates
+    eligible = [label for label in pool if not rows[label]["too_slow"]] or pool
     chosen = min(eligible, key=lambda label: (sizes[label], _op_count(label), label))
     return chosen, rows
+
+
+def _vs_fp32(timings: dict[str, Any], chosen: str) -> tuple[float, float] | None:
+    """The 95% interval of the chosen file's p50 over fp32's (paired rounds)."""
+    if chosen == "fp32" or "fp32" not in timings:
+        return None
+    return bootstrap.paired_ratio_ci(np.asarray(timings["fp32"].samples_ms),
+                                     np.asarray(timings[chosen].samples_ms), 50)
+
+
+def speed_note(rows: dict[str, dict[str, Any]], chosen: str,
+               interval: tuple[float, float] | None, pinned: bool) -> str | None:
+    """One line on what int8 did to speed, from its p50 over fp32's and that ratio's 95%
+    interval: "int8:Gemm is 9% slower than fp32, kept for size (...): 65.0 -> 25.0 KB"."""
+    if interval is None:
+        return None
+    mine, fp32 = rows[chosen], rows["fp32"]
+    change = mine["p50_ms"] / fp32["p50_ms"] - 1
+    sizes = f"{fp32['size_bytes'] / 1024:.1f} -> {mine['size_bytes'] / 1024:.1f} KB"
+    if interval[1] < 1:
+        return f"{chosen} is {-change:.0%} faster than fp32 and smaller: {sizes}"
+    if interval[0] <= 1:
+        return f"{chosen} is as fast as fp32 within the noise ({change:+.0%}), and smaller: {sizes}"
+    fix = ("quantize.op_types: auto with quantize.prefer: latency makes speed win" if pinned
+           else "quantize.prefer: latency makes speed win")
+    why = "pinned by quantize.op_types" if pinned else "within quantize.latency_tolerance"
+    return f"{chosen} is {change:.0%} slower than fp32, kept for size ({why}; {fix}): {sizes}"
 
 
 def _op_count(label: str) -> int:

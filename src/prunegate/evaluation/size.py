@@ -4,7 +4,8 @@
 what a registry or a download moves and the only size where zeros from unstructured pruning count.
 ``size_sparse_bytes`` is the file with its sparse weights COO-encoded (compression/
 sparse_encoding.py), which ONNX Runtime loads as is; equal to ``size_bytes`` when that is not
-smaller.
+smaller. ``entropy_bytes`` is the zero-order entropy bound of the weights alone
+(``entropy_bound_bits``): how close the file is to what its values need.
 """
 
 import gzip
@@ -24,6 +25,7 @@ _PARAM_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorPro
 def onnx_size(model: onnx.ModelProto) -> dict[str, int]:
     raw = model.SerializeToString()
     params = nonzero = 0
+    entropy_bits = 0.0
     for init in model.graph.initializer:
         # quantization parameters are bookkeeping, not weights
         if init.data_type not in _PARAM_TYPES or init.name.endswith(("_scale", "_zero_point")):
@@ -31,13 +33,24 @@ def onnx_size(model: onnx.ModelProto) -> dict[str, int]:
         values = numpy_helper.to_array(init)
         params += values.size
         nonzero += int(np.count_nonzero(values))
+        entropy_bits += entropy_bound_bits(values)
     for sparse in model.graph.sparse_initializer:  # COO-encoded: count the dense shape
         params += int(np.prod(sparse.dims))
         nonzero += int(np.count_nonzero(numpy_helper.to_array(sparse.values)))
     sparse = sparse_encode(model)
     return {"size_bytes": len(raw), "size_compressed_bytes": len(gzip.compress(raw, 9)),
             "size_sparse_bytes": len(raw) if sparse is None else sparse.ByteSize(),
-            "params": params, "nonzero_params": nonzero}
+            "params": params, "nonzero_params": nonzero,
+            "entropy_bytes": int(np.ceil(entropy_bits / 8))}
+
+
+def entropy_bound_bits(values: np.ndarray) -> float:
+    """The zero-order entropy of a tensor's values times its size: no coder that sees each
+    value alone (gzip comes close on int8) stores them in fewer bits. For fp32 weights, where
+    nearly every value is distinct, it is about log2(n) bits a value."""
+    _, counts = np.unique(values.ravel(), return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum() * values.size)
 
 
 def count_macs(model, input_shape: tuple[int, ...]) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from prunegate.reporting import plots
-from prunegate.reporting.summary import gate_markdown, pruning_notes
+from prunegate.reporting.summary import gate_markdown, stage_notes
 
 TEMPLATES = Environment(loader=PackageLoader("prunegate.reporting", "templates"),
                         autoescape=select_autoescape(["html", "j2"]))
@@ -18,7 +18,8 @@ TEMPLATES = Environment(loader=PackageLoader("prunegate.reporting", "templates")
 
 def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: dict[str, Any],
                 latency_samples: dict[str, list[float]],
-                choices: list[dict[str, Any]] | None = None) -> str:
+                choices: list[dict[str, Any]] | None = None,
+                notes: list[str] | None = None) -> str:
     """The verdict, the tables and four plots: the Pareto front, the layer sizes, the latency
     distributions and the candidate's confusion matrix."""
     candidate = metrics["stages"][metrics["candidate"]]
@@ -28,7 +29,8 @@ def html_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report: 
                "confusion matrix of the candidate": plots.confusion(
                    candidate["confusion_matrix"], candidate["per_class"].get(
                        "names", candidate["per_class"]["labels"]))}
-    markdown = gate_markdown(metrics, verdict, choices, pruning_notes(prune_report))
+    markdown = gate_markdown(metrics, verdict, choices,
+                             stage_notes(prune_report) if notes is None else notes)
     return TEMPLATES.get_template("report.html.j2").render(
         verdict_line=markdown.splitlines()[0].lstrip("# ").replace("**", ""),
         blocks=markdown_blocks(markdown),

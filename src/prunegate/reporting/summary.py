@@ -87,13 +87,18 @@ def _choice_lines(choices: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def pruning_notes(prune_report: dict[str, Any] | None) -> list[str]:
-    """What pruning gave up and why, in words for the summary."""
+def stage_notes(prune_report: dict[str, Any] | None,
+                quantize_report: dict[str, Any] | None = None) -> list[str]:
+    """What pruning gave up and why, and what int8 did to speed, in words for the summary."""
+    notes = []
     left = (prune_report or {}).get("left_unpruned")
-    if not left:
-        return []
-    return [f"Left unpruned: {', '.join(left)}. Pruning them left the model unable to run "
-            "(a reshape or size its forward assumes), so they keep every neuron."]
+    if left:
+        notes.append(f"Left unpruned: {', '.join(left)}. Pruning them left the model unable to "
+                     "run (a reshape or size its forward assumes), so they keep every neuron.")
+    speed = (quantize_report or {}).get("speed_note")
+    if speed:
+        notes.append(f"Quantize: {speed}.")
+    return notes
 
 
 def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],

@@ -10,6 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         node(export_model, inputs=["distilled_model", "test"], outputs="distilled_onnx",
              name="export_distilled"),
         node(quantize_model,
-             inputs=["distilled_onnx", "distilled_model", "train", "val", "config:chain"],
+             inputs=["distilled_onnx", "distilled_model", "train", "val", "config:chain",
+                     "config:target"],
              outputs=["quantized_onnx", "quantize_report"], name="quantize_model"),
     ], tags="quantize")

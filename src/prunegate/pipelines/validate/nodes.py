@@ -17,7 +17,7 @@ from prunegate.reporting.summary import (
     gate_markdown,
     measured_choices,
     pareto_points,
-    pruning_notes,
+    stage_notes,
 )
 
 
@@ -53,6 +53,7 @@ def build_report(metrics: dict[str, Any], verdict: dict[str, Any], prune_report:
     """The Markdown summary (CI step summary, PR comment), the HTML report with plots, and the
     Pareto points as data (for ``dvc plots``). Both name every choice a timing made."""
     choices = measured_choices(prune_report, quantize_report)
-    return (gate_markdown(metrics, verdict, choices, pruning_notes(prune_report)),
-            html_report(metrics, verdict, prune_report, latency_samples, choices),
+    notes = stage_notes(prune_report, quantize_report)
+    return (gate_markdown(metrics, verdict, choices, notes),
+            html_report(metrics, verdict, prune_report, latency_samples, choices, notes),
             pareto_points(metrics))
