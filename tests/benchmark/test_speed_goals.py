@@ -1,0 +1,27 @@
+"""benchmarks/speed_goals.py builds each graph form it claims to time."""
+
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "speed_goals.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("speed_goals", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_graph_form_is_what_its_name_says_and_is_timed_on_both_call_paths():
+    models, times = _script().graph_forms([[8]], repeats={1: 20, 32: 5})
+    ops = {name: {n.op_type for n in m.graph.node} for name, m in models.items()}
+    assert "QuantizeLinear" not in ops["8 fp32"] and "Gemm" in ops["8 fp32"]
+    assert "QuantizeLinear" in ops["8 int8 QDQ"]
+    assert "MatMulInteger" in ops["8 int8 dynamic"]
+    assert "MatMulNBits" in ops["8 4-bit weights"]
+    # 4-bit weights: the smallest file of the four
+    sizes = {name: m.ByteSize() for name, m in models.items() if name.startswith("8 ")}
+    assert min(sizes, key=sizes.get) == "8 4-bit weights"
+    assert set(times) == {*models, "floor"}
+    assert set(times["floor"]) == {"run b1", "run b32", "iobinding b1", "iobinding b32"}
