@@ -47,7 +47,7 @@ test: $(STAMP)  ## run the test suite [THREADS=2]
 	@# oversubscribed OpenMP threads spin instead of working
 	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) $(PY) -m pytest -q -n 3 --dist loadfile
 
-# The few tests too slow for make test's 15 minutes (Ray, DVC, 50,000 samples, MobileNet end to end),
+# The few tests too slow for make test's 15 minutes (Ray, DVC, 50,000 samples, MobileNet, quick bench),
 # one at a time: one of them times parallel Ray trials and needs the cores to itself.
 test-slow: $(STAMP)  ## the tests marked slow (~8 min); .ci/run runs them after make test
 	OMP_NUM_THREADS=$(THREADS) MKL_NUM_THREADS=$(THREADS) $(PY) -m pytest -q -m slow
