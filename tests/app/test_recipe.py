@@ -29,11 +29,13 @@ RECIPES = sorted(p.stem for p in (CONF.parent / "pipelines").glob("*.yml"))
 def test_every_recipe_parses(recipe):
     configs = check_params(load_env(recipe))
     prune = configs["prune"]
-    # a latency budget replaces the sparsity target: the pruner finds the ratios itself
-    if prune.latency_budget_ms is None:
-        assert 0 < prune.sparsity < 1
-    else:
+    # a latency budget or fixed per-layer ratios replace the sparsity target
+    if prune.latency_budget_ms is not None:
         assert prune.sparsity is None and prune.latency_budget_ms > 0
+    elif prune.layer_ratios is not None:
+        assert prune.sparsity is None and all(0 < r < 1 for r in prune.layer_ratios.values())
+    else:
+        assert 0 < prune.sparsity < 1
     assert configs["mlflow"].registered_model.startswith("prunegate-")
 
 

@@ -5,7 +5,9 @@ fp32, while int8 Gemm/MatMul is faster. So with ``op_types: auto`` every subset 
 op types in the graph is quantized and timed on this machine, and the smallest variant that is not
 measurably slower than the fastest by more than ``latency_tolerance`` wins (``choose_variant``).
 The measurements and the choice are returned, with the ``quantize.op_types`` value that replays
-the choice without timing anything.
+the choice without timing anything. ``mode: storage`` keeps int8 out of the compute
+altogether: the weights are int8 in the file and fp32 again once the session has loaded
+(storage.py), for the size of int8 at the speed of fp32.
 """
 
 import itertools
@@ -19,6 +21,7 @@ import numpy as np
 import onnx
 from onnxruntime import quantization as ortq
 
+from prunegate.compression.storage import STORABLE, store_int8
 from prunegate.errors import ConfigError
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import make_session, measure_interleaved
@@ -38,8 +41,9 @@ CALIBRATION = {"minmax": ortq.CalibrationMethod.MinMax,
 # static: activations calibrated ahead of time (QDQ); dynamic: weights int8, activation ranges
 # computed per call (no calibration data; Gather/Gemm/MatMul only in ONNX Runtime); qat:
 # static, after fake-int8 fine-tuning in this stage; qap: static, with fake int8 already active
-# while the fine-tune and distill stages prune and train (quantization-aware pruning)
-MODES = ("static", "dynamic", "qat", "qap")
+# while the fine-tune and distill stages prune and train (quantization-aware pruning);
+# storage: weights int8 in the file, rebuilt to fp32 when the session loads (storage.py)
+MODES = ("static", "dynamic", "qat", "qap", "storage")
 PREFER = ("size", "latency")
 QUANT_AWARE = ("qat", "qap")
 
@@ -87,7 +91,7 @@ class QuantizeConfig:
             if not self.op_types and self.mode in QUANT_AWARE:
                 raise ConfigError(f"quantize.op_types [] keeps fp32, but mode '{self.mode}' "
                                   "trains for int8: name the op types, or use 'auto'.")
-            allowed = DYNAMIC_QUANTIZABLE if self.mode == "dynamic" else QUANTIZABLE
+            allowed = _quantizable(self.mode)
             for op in self.op_types:
                 choose(op, allowed, f"quantize.op_types entry (mode {self.mode})")
         choose(self.calibration, list(CALIBRATION), "quantize.calibration")
@@ -164,8 +168,7 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray, config:
                       call: str = "run") -> tuple[onnx.ModelProto, dict[str, Any]]:
     """The deployable model and a report of every variant that was measured, each called the
     way the deployed service calls it (``call``: evaluation/latency.caller)."""
-    # ONNX Runtime's dynamic quantizer has no Conv kernel worth using (ConvInteger is slow)
-    quantizable = DYNAMIC_QUANTIZABLE if config.mode == "dynamic" else QUANTIZABLE
+    quantizable = _quantizable(config.mode)
     present = sorted({n.op_type for n in model.graph.node} & set(quantizable))
     if config.op_types == "auto":
         subsets = [list(c) for r in range(len(present) + 1)
@@ -193,8 +196,9 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray, config:
     tolerance = 0.0 if config.prefer == "latency" else config.latency_tolerance
     chosen, rows = choose_variant(sizes, {lbl: t.samples_ms for lbl, t in timings.items()},
                                   tolerance, candidates=candidates)
-    if config.mode == "dynamic":
-        log.info("dynamic quantization: calibration settings are not used (no calibration)")
+    if config.mode in ("dynamic", "storage"):
+        log.info("%s quantization: calibration settings are not used (no calibration)",
+                 config.mode)
     op_types = [] if chosen == "fp32" else chosen.split(":", 1)[1].split("+")
     report = {"mode": config.mode, "chosen": chosen, "tolerance": tolerance, "call": call,
               "prefer": config.prefer, "measured": config.op_types == "auto",
@@ -289,13 +293,20 @@ def _op_count(label: str) -> int:
     return 0 if label == "fp32" else len(label.split(":", 1)[1].split("+"))
 
 
+def _quantizable(mode: str) -> tuple[str, ...]:
+    # ONNX Runtime's dynamic quantizer has no Conv kernel worth using (ConvInteger is slow)
+    return {"dynamic": DYNAMIC_QUANTIZABLE, "storage": STORABLE}.get(mode, QUANTIZABLE)
+
+
 def _quantize(model: onnx.ModelProto, calib: np.ndarray, op_types: list[str],
               config: QuantizeConfig) -> onnx.ModelProto:
+    if config.mode == "storage":
+        return store_int8(model, op_types, config.per_channel)
     if config.mode == "dynamic":
         return quantize_dynamic(model, op_types, config)
     return quantize_static(model, calib, op_types, config)
 
 
 def _label(op_types: list[str], mode: str = "static") -> str:
-    prefix = "int8-dynamic" if mode == "dynamic" else "int8"
+    prefix = {"dynamic": "int8-dynamic", "storage": "int8-storage"}.get(mode, "int8")
     return f"{prefix}:" + "+".join(op_types) if op_types else "fp32"

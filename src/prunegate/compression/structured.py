@@ -135,7 +135,10 @@ def _prune_once(model: nn.Module, scores: dict[str, torch.Tensor], sparsity: flo
     try:
         for name, score in scores.items():
             modules[name].weight.grad = score.clone()
-        per_layer = {modules[n]: r for n, r in ratios.items()} if ratios else None
+        # Torch-Pruning keeps int(n·(1 − r)) units, and in floats 300·(1 − 0.92) is 23.99999:
+        # the nudge makes a ratio keep the width it names (24), never one more
+        per_layer = ({modules[n]: max(0.0, r - 1e-9) for n, r in ratios.items()} if ratios
+                     else None)
         pruner = tp.pruner.MetaPruner(
             model, example_input, importance=ScoreImportance(),
             pruning_ratio=0.0 if per_layer else sparsity, pruning_ratio_dict=per_layer,

@@ -34,6 +34,9 @@ def _prune_title(config: dict[str, Any]) -> str:
         how = f"|w| < {config['threshold']:g}"
     elif config.get("latency_budget_ms") is not None:
         how = f"to a {config['latency_budget_ms']:g} ms budget by {config.get('criterion', '?')}"
+    elif config.get("layer_ratios"):
+        how = ", ".join(f"{name} {ratio:.0%}" for name, ratio in config["layer_ratios"].items())
+        how = f"{how} by {config.get('criterion', '?')}"
     else:
         how = f"{config.get('sparsity', 0):.0%} by {config.get('criterion', '?')}"
     return f"per-layer weights, {config.get('granularity', '?')} pruning, {how}"
