@@ -1,15 +1,18 @@
 """Issue #25's speed goals on LeNet-300-100: how far the levers we have get, measured.
 
-Two experiments, each timed interleaved in one process, on both call paths (`run`, `iobinding`):
+Three experiments, each timed interleaved in one process, on both call paths (`run`, `iobinding`):
 
     python benchmarks/speed_goals.py widths [--seeds 0,1,2,3,4]   # the chain at narrower widths
     python benchmarks/speed_goals.py forms                         # one width, four graph forms
+    python benchmarks/speed_goals.py fast [--seeds 0,1,2,3,4]      # mnist_mlp_fast's settings
 
 ``widths`` runs the library's chain (prune to fixed layer widths, fine-tune, KD, int8 Gemm, as
 the recipes do) per seed and reports accuracy drop, gzip size and latency ratios against the
 dense model and the ONNX Runtime floor. ``forms`` builds untrained models of a few widths in the
 graph forms that could ship: fp32, static int8 (QDQ), dynamic int8, and 4-bit weight-only
-(ONNX Runtime's MatMulNBits), and times them beside the dense model and the floor.
+(ONNX Runtime's MatMulNBits), and times them beside the dense model and the floor. ``fast`` is
+``widths`` with the recipe mnist_mlp_fast's settings on top of conf/base (100 distillation
+epochs on shifted digits, int8 weight storage) at the recipe's widths and two narrower ones.
 Figures and their date: docs/benchmarks.md#the-speed-goals.
 """
 
@@ -77,18 +80,28 @@ def graph_forms(widths: list[list[int]], repeats: dict[int, int] | None = None
     return models, timed(models, x, repeats or {1: 4000, 32: 500})
 
 
-def base_parameters() -> dict:
-    """conf/base's stage settings, as the default recipe reads them."""
+def base_parameters(recipe: str | None = None) -> dict:
+    """conf/base's stage settings, as the default recipe reads them; with ``recipe``, that
+    recipe's prune, distill and quantize sections on top (one level deep, as Kedro merges)."""
     import yaml
 
     params: dict = {}
     for path in sorted((ROOT / "conf" / "base").glob("parameters_*.yml")):
         params.update(yaml.safe_load(path.read_text()))
+    if recipe:
+        own = yaml.safe_load((ROOT / "conf" / recipe / "parameters.yml").read_text())
+        for section in ("prune", "distill", "quantize"):
+            for key, value in (own.get(section) or {}).items():
+                merged = params[section].get(key)
+                params[section][key] = ({**merged, **value} if isinstance(merged, dict)
+                                        and isinstance(value, dict) else value)
     return params
 
 
-def chain_widths(seeds: list[int], ratios: dict[str, dict[str, float]]) -> list[dict]:
-    """The recipe's chain (conf/base settings) pruned to each set of layer ratios, per seed."""
+def chain_widths(seeds: list[int], ratios: dict[str, dict[str, float]],
+                 recipe: str | None = None) -> list[dict]:
+    """The chain (conf/base settings, or ``recipe``'s) pruned to each set of layer ratios,
+    per seed."""
     from prunegate.compression.chain import chain_config, compress, export_checkpoint
     from prunegate.data import SplitConfig, load_mnist_sample, split_arrays
     from prunegate.evaluation.metrics import predict_onnx
@@ -97,7 +110,7 @@ def chain_widths(seeds: list[int], ratios: dict[str, dict[str, float]]) -> list[
     from prunegate.training.loop import TrainConfig
     from prunegate.validators import from_dict
 
-    params = base_parameters()
+    params = base_parameters(recipe)
     split = {k: params["data"][k] for k in ("test_fraction", "val_fraction", "seed")}
     train, val, test = split_arrays(load_mnist_sample(), SplitConfig(**split))
     rows = []
@@ -125,7 +138,7 @@ def chain_widths(seeds: list[int], ratios: dict[str, dict[str, float]]) -> list[
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("experiment", choices=("widths", "forms"))
+    parser.add_argument("experiment", choices=("widths", "forms", "fast"))
     parser.add_argument("--seeds", default="0,1,2,3,4")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -135,6 +148,11 @@ def main(argv: list[str] | None = None) -> None:
         result = {name: {**times[name], "gzip_bytes": len(gzip.compress(
             m.SerializeToString(), 9))} for name, m in models.items()}
         result["floor"] = times["floor"]
+    elif args.experiment == "fast":
+        result = chain_widths([int(s) for s in args.seeds.split(",")], {
+            "24-16": {"features.1": 0.92, "features.3": 0.84},
+            "16-16": {"features.1": 0.9467, "features.3": 0.84},
+            "24-8": {"features.1": 0.92, "features.3": 0.92}}, recipe="mnist_mlp_fast")
     else:
         result = chain_widths([int(s) for s in args.seeds.split(",")], {
             "90-30": {"features.1": 0.7, "features.3": 0.7},

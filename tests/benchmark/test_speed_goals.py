@@ -25,3 +25,12 @@ def test_every_graph_form_is_what_its_name_says_and_is_timed_on_both_call_paths(
     assert min(sizes, key=sizes.get) == "8 4-bit weights"
     assert set(times) == {*models, "floor"}
     assert set(times["floor"]) == {"run b1", "run b32", "iobinding b1", "iobinding b32"}
+
+
+def test_the_fast_experiment_reads_the_recipe_on_top_of_conf_base():
+    params = _script().base_parameters("mnist_mlp_fast")
+    assert params["quantize"]["mode"] == "storage" and params["quantize"]["per_channel"]
+    assert params["distill"]["training"]["epochs"] == 100
+    assert params["distill"]["training"]["scheduler"] == "cosine"   # conf/base's, kept
+    assert params["prune"]["sparsity"] is None and params["prune"]["layer_ratios"]
+    assert _script().base_parameters()["quantize"]["mode"] == "static"

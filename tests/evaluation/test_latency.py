@@ -49,3 +49,36 @@ def test_an_unknown_call_path_is_refused():
         TargetProfile(call="grpc")
     with pytest.raises(ValueError, match="unknown call path"):
         caller(_sessions()[0][0], np.zeros((1, 1, 28, 28), np.float32), "grpc")
+
+
+class _Counting:
+    """A session stand-in that counts its calls (caller's ``run`` path only needs these)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def get_inputs(self):
+        class _Input:
+            name, shape, type = "x", [None, 1], "tensor(float)"
+        return [_Input()]
+
+    def run(self, outputs, feed):
+        self.calls += 1
+        return [feed["x"]]
+
+
+def test_a_burst_times_the_warm_calls_and_drops_the_first_of_each():
+    sessions = {"a": _Counting(), "b": _Counting()}
+    x = np.zeros((1, 1), np.float32)
+    timed = measure_interleaved(sessions, x, warmup=0, repeats=20, call="run", burst=5)
+    # ceil(20 / 4) = 5 rounds of 5 calls, the first of each dropped: 20 samples from 25 calls
+    assert {n: len(t.samples_ms) for n, t in timed.items()} == {"a": 20, "b": 20}
+    assert sessions["a"].calls == sessions["b"].calls == 25
+    cold = measure_interleaved({"a": _Counting()}, x, warmup=0, repeats=7, call="run")
+    assert len(cold["a"].samples_ms) == 7
+
+
+def test_a_target_burst_must_be_a_positive_count():
+    assert TargetProfile(burst=10).burst == 10
+    with pytest.raises(ConfigError, match="burst"):
+        TargetProfile(burst=0)

@@ -19,10 +19,14 @@ from prunegate.errors import ConfigError
 @click.option("--call", type=click.Choice(["run", "iobinding"]), default="run",
               show_default=True, help="How every ONNX model is called: session.run, or "
               "inputs and outputs bound once to preallocated buffers (run_with_iobinding).")
+@click.option("--burst", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Calls per model in a row when timing, the first dropped: 1 times every "
+              "call cold, after another model's (a host serving many models); 10 times warm "
+              "calls (one model called back to back under steady load).")
 @click.option("--allow-noisy", is_flag=True, help="Publish even when the machine is too "
               "noisy (the table says NOISY): for smoke tests on a busy machine.")
 @clean_errors
-def bench(quick: bool, out: str, call: str, allow_noisy: bool) -> None:
+def bench(quick: bool, out: str, call: str, burst: int, allow_noisy: bool) -> None:
     """prunegate's recipes against the peers (torch.nn.utils.prune, Torch-Pruning, NNCF when
     installed: pip install -e .[peers]) on LeNet-300-100 and LeNet-5, 5 seeds (0-4), from the same
     dense weights with the same fine-tuning budget; every artifact timed interleaved in one run.
@@ -38,7 +42,7 @@ def bench(quick: bool, out: str, call: str, allow_noisy: bool) -> None:
     from prunegate.benchmark.run import BenchConfig, NoisyMachine, run_bench
 
     config = replace(BenchConfig.quick() if quick else BenchConfig(), call=call,
-                     allow_noisy=allow_noisy)
+                     burst=burst, allow_noisy=allow_noisy)
     try:
         results = run_bench(Path.cwd(), Path(out), config)
     except NoisyMachine as error:

@@ -64,6 +64,8 @@ class BenchConfig:
     peers: bool = True
     # how every ONNX model (floor, dense, candidates) is called: run or iobinding
     call: str = "run"
+    # calls per model in a row (the first dropped): 1 cold, n warm (latency.measure_interleaved)
+    burst: int = 1
     # beyond these, the machine is too noisy and latest.* is not written (evaluation/noise.py)
     noise: NoiseLimits = field(default_factory=NoiseLimits)
     allow_noisy: bool = False   # publish anyway, marked NOISY (smoke tests on a busy machine)
@@ -81,7 +83,7 @@ class BenchConfig:
 def run_bench(root: Path, out: Path, config: BenchConfig) -> dict[str, Any]:
     """Run everything, write ``<date>.json``, ``latest.json``, ``latest.md`` and the Pareto PNG."""
     rows: list[dict[str, Any]] = []
-    target = TargetProfile(call=config.call)  # 1 thread, batch 1 and 32
+    target = TargetProfile(call=config.call, burst=config.burst)  # 1 thread, batch 1 and 32
     readings = {"before": _noise(target)}
     with tempfile.TemporaryDirectory(prefix="prunegate-bench-") as tmp:
         jobs = [(m, s) for m in config.models for s in config.seeds]
@@ -92,6 +94,7 @@ def run_bench(root: Path, out: Path, config: BenchConfig) -> dict[str, Any]:
     results = {"date": date.today().isoformat(), "machine": machine(), "config": {
         "seeds": config.seeds, "tuning_epochs": config.tuning_epochs,
         "unstructured_sparsity": config.unstructured_sparsity, "call": config.call,
+        "burst": config.burst,
         "repeats": config.repeats, "quick": bool(config.recipe_params)},
         "noise": verdict(readings, config.noise), "runs": rows, "summary": summarise(rows)}
     publish(results, out, quick=bool(config.recipe_params), allow_noisy=config.allow_noisy)
@@ -128,7 +131,7 @@ def _noise(target: TargetProfile):
     graph is what per-call overhead noise looks like, the regime the small models live in."""
     x = np.zeros((1, 1, 28, 28), np.float32)
     return read_noise(target.session, floor_model((1, 28, 28), 10).SerializeToString(), x,
-                      call=target.call)
+                      call=target.call, burst=target.burst)
 
 
 def _one(project: Path, model_name: str, seed: int, config: BenchConfig,
@@ -176,7 +179,7 @@ def _measure(artifacts, dense, test, target, config, model_name, seed) -> list[d
     sessions["ONNX Runtime floor (trivial model)"] = target.session(
         floor_model(tuple(test["x"].shape[1:]), 10).SerializeToString())
     latency = {size: measure_interleaved(sessions, batch_of(test["x"], size), repeats=repeats,
-                                         call=target.call)
+                                         call=target.call, burst=target.burst)
                for size, repeats in config.repeats.items()}
     # torch eager in rounds of its own: between ORT calls it evicted their caches and slowed
     # them; its ratios are to the dense ORT model timed beside it, with plain run()
@@ -184,7 +187,8 @@ def _measure(artifacts, dense, test, target, config, model_name, seed) -> list[d
     try:
         eager = {"dense": sessions["dense fp32 (ONNX Runtime)"], "eager": torch_session(dense)}
         for size, repeats in config.repeats.items():
-            timed = measure_interleaved(eager, batch_of(test["x"], size), repeats=repeats)
+            timed = measure_interleaved(eager, batch_of(test["x"], size), repeats=repeats,
+                                        burst=target.burst)
             latency[size]["dense fp32 (torch eager)"] = timed["eager"]
             latency[size]["dense fp32 (ONNX Runtime), beside torch"] = timed["dense"]
     finally:

@@ -107,7 +107,8 @@ def quantize_distilled(fp32: onnx.ModelProto, distilled: Checkpoint, train: Spli
                                   config.per_channel, config.seed)
         fp32 = export_checkpoint(tuned, train)
     deployable, report = quantize_measured(fp32, train["x"], config,
-                                           call=target.call if target else "run")
+                                           call=target.call if target else "run",
+                                           burst=target.burst if target else 1)
     # the file says what it is: which logit is which class, and what was quantized (a file
     # named model.int8.onnx is fp32 when no int8 variant measured fast enough)
     classes = [str(c) for c in train["classes"]] if "classes" in train else None

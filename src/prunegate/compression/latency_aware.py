@@ -123,7 +123,8 @@ def _measure(target: TargetProfile, models: dict[str, nn.Module], x: np.ndarray,
              repeats: int) -> dict[str, LatencyStats]:
     sessions = {k: target.session(export_onnx(m, shape).SerializeToString())
                 for k, m in models.items()}
-    return measure_interleaved(sessions, x, repeats=repeats, call=target.call)
+    return measure_interleaved(sessions, x, repeats=repeats, call=target.call,
+                               burst=target.burst)
 
 
 def _lost_importance(score: torch.Tensor, budget: Budget) -> dict[float, float]:

@@ -165,7 +165,8 @@ def _nodes_from(processed: onnx.ModelProto, model: onnx.ModelProto,
 
 
 def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray, config: QuantizeConfig,
-                      call: str = "run") -> tuple[onnx.ModelProto, dict[str, Any]]:
+                      call: str = "run", burst: int = 1
+                      ) -> tuple[onnx.ModelProto, dict[str, Any]]:
     """The deployable model and a report of every variant that was measured, each called the
     way the deployed service calls it (``call``: evaluation/latency.caller)."""
     quantizable = _quantizable(config.mode)
@@ -191,7 +192,8 @@ def quantize_measured(model: onnx.ModelProto, calibration_x: np.ndarray, config:
     variants = {label: compact_names(m) if config.compact_names else m
                 for label, m in exported.items()}
     sessions = {label: make_session(m.SerializeToString()) for label, m in variants.items()}
-    timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats, call=call)
+    timings = measure_interleaved(sessions, calib[:1], repeats=config.timing_repeats, call=call,
+                                  burst=burst)
     sizes = {label: m.ByteSize() for label, m in variants.items()}
     tolerance = 0.0 if config.prefer == "latency" else config.latency_tolerance
     chosen, rows = choose_variant(sizes, {lbl: t.samples_ms for lbl, t in timings.items()},

@@ -36,12 +36,19 @@ CALLS = ("run", "iobinding")
 
 
 def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray,
-                        warmup: int = 30, repeats: int = 300,
-                        call: str = "run") -> dict[str, LatencyStats]:
-    """Time ``repeats`` calls of each session on ``x``, in a fresh random order every round.
+                        warmup: int = 30, repeats: int = 300, call: str = "run",
+                        burst: int = 1) -> dict[str, LatencyStats]:
+    """Time ``repeats`` rounds of each session on ``x``, in a fresh random order every round.
     A rotation is not enough: it keeps each model behind the same neighbour, and a model that
     follows a heavy one (torch eager evicts the caches) was measured up to 2x slow that way.
-    ``call`` is how the deployed service calls the model (``caller``)."""
+    ``call`` is how the deployed service calls the model (``caller``).
+
+    ``burst`` is how many calls each model gets in a row per round. 1: every call follows
+    another model's, with caches that model left (a host serving many models). n > 1: the
+    first call of each burst is dropped and the n - 1 warm ones kept (a service calling one
+    model back to back under steady load: on a small model the cold call was ~2x the warm one).
+    Rounds still interleave, so drift still cancels out of the ratios; each model gets about
+    ``repeats`` samples either way (ceil(repeats / (n - 1)) rounds of n - 1)."""
     names = list(sessions)
     calls = {n: caller(sessions[n], x, call) for n in names}
     for _ in range(warmup):
@@ -49,11 +56,14 @@ def measure_interleaved(sessions: dict[str, ort.InferenceSession], x: np.ndarray
             calls[n]()
     samples: dict[str, list[float]] = {n: [] for n in names}
     order = np.random.default_rng(0)
-    for _ in range(repeats):
+    rounds = repeats if burst == 1 else -(-repeats // (burst - 1))
+    for _ in range(rounds):
         for n in order.permutation(names):
-            start = time.perf_counter_ns()
-            calls[n]()
-            samples[n].append((time.perf_counter_ns() - start) / 1e6)
+            for k in range(burst):
+                start = time.perf_counter_ns()
+                calls[n]()
+                if k or burst == 1:
+                    samples[n].append((time.perf_counter_ns() - start) / 1e6)
     return {n: _stats(s) for n, s in samples.items()}
 
 

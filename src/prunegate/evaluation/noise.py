@@ -108,11 +108,11 @@ def other_share(before: list[int] | None, after: list[int] | None, own_seconds: 
 
 
 def read_noise(make_session, model_bytes: bytes, x: np.ndarray, rounds: int = 5000,
-               call: str = "run") -> NoiseReading:
+               call: str = "run", burst: int = 1) -> NoiseReading:
     """Time two sessions of the same model against each other, interleaved."""
     sessions = {"a": make_session(model_bytes), "b": make_session(model_bytes)}
     ticks, own = cpu_times(), _own_seconds()
-    timed = measure_interleaved(sessions, x, warmup=20, repeats=rounds, call=call)
+    timed = measure_interleaved(sessions, x, warmup=20, repeats=rounds, call=call, burst=burst)
     after = cpu_times()
     steal, other = steal_share(ticks, after), other_share(ticks, after, _own_seconds() - own)
     a, b = np.asarray(timed["a"].samples_ms), np.asarray(timed["b"].samples_ms)

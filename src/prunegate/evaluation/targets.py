@@ -31,12 +31,17 @@ class TargetProfile:
     # how the deployed service calls the model (latency.caller): run, numpy in and out; or
     # iobinding, inputs and outputs bound once to preallocated buffers
     call: str = "run"
+    # calls per model in a row when timing (latency.measure_interleaved): 1, each call after
+    # another model's (a host of many models); n, the n - 1 warm calls after the first (one
+    # model called back to back under steady load)
+    burst: int = 1
 
     def __post_init__(self) -> None:
         choose(self.runtime, RUNTIMES, "target runtime")
         choose(self.provider, ort.get_all_providers(), "target provider")
         choose(self.call, CALLS, "target call")
         integer(self.intra_op_threads, "intra_op_threads", low=1)
+        integer(self.burst, "burst", low=1, high=1000)
         integer(self.inter_op_threads, "inter_op_threads", low=1)
         if not isinstance(self.batch_sizes, list) or not self.batch_sizes:
             raise ConfigError(f"'batch_sizes' must be a non-empty list, got {self.batch_sizes!r}.")

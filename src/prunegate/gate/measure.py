@@ -105,10 +105,11 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
     if twin is not None:
         sessions[TWIN] = loaded(target, models[twin], twin)
     timings = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch),
-                                  warmup=warmup, repeats=repeats, call=target.call)
+                                  warmup=warmup, repeats=repeats, call=target.call,
+                                  burst=target.burst)
     others = {size: measure_interleaved(sessions, batch_of(test["x"], size),
                                         warmup=min(warmup, 10), repeats=report_repeats,
-                                        call=target.call)
+                                        call=target.call, burst=target.burst)
               for size in target.batch_sizes[1:]}
     labels = sorted(set(test["y"].tolist()))
     classes = [str(c) for c in test["classes"]] if "classes" in test else None
@@ -179,7 +180,7 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
         log.info("latency undecided for %s: re-measuring (%d/%d)", verdict["undecided"], attempt,
                  gates.remeasure_budget)
         more = measure_interleaved(sessions, batch_of(test["x"], target.gate_batch), warmup=5,
-                                   repeats=repeats, call=target.call)
+                                   repeats=repeats, call=target.call, burst=target.burst)
         for name, ev in evidence.items():
             ev.latency_ms = np.concatenate([ev.latency_ms, more[name].samples_ms])
     noise = latency_noise(evidence, baseline, gates.confidence, gates.bootstrap_samples)

@@ -120,6 +120,13 @@ def targets(summary: list[dict[str, Any]], model: str) -> list[tuple[str, bool, 
     return out
 
 
+def _burst(burst: int) -> str:
+    if burst == 1:
+        return "one call per model per round (cold: each call follows another model's)"
+    return (f"{burst} calls per model in a row per round, the first dropped (warm: one model "
+            "called back to back)")
+
+
 def markdown_table(results: dict[str, Any]) -> str:
     m, c = results["machine"], results["config"]
     lines = [f"Measured {results['date']} with `make bench`{' QUICK=1' if c['quick'] else ''} on "
@@ -127,8 +134,9 @@ def markdown_table(results: dict[str, Any]) -> str:
              f"{m['onnxruntime']}; seeds {c['seeds']}, fine-tuning budget {c['tuning_epochs']} "
              "epochs. Latency: 1 thread, interleaved in one run; speed-ups per seed against the "
              f"dense models in the same randomised rounds, then averaged. Every ONNX model is "
-             f"called with `{c.get('call', 'run')}`; torch eager is timed in rounds of its own "
-             "beside the dense ONNX model.", *_noise_lines(results.get("noise")), ""]
+             f"called with `{c.get('call', 'run')}`, {_burst(c.get('burst', 1))}; torch eager "
+             "is timed in rounds of its own beside the dense ONNX model.",
+             *_noise_lines(results.get("noise")), ""]
     for model in dict.fromkeys(e["model"] for e in results["summary"]):
         lines += [f"### {model}", "",
                   "| method | accuracy | raw size (vs dense) | gzip (vs dense) | raw / gzip vs "
