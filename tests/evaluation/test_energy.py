@@ -49,3 +49,44 @@ def test_energy_per_call_subtracts_the_idle_power(tmp_path):
     # each call: 1 ms at 2 W idle (2,000 µJ) + 30 µJ; the idle part is taken out
     assert result["uj_per_call"] == pytest.approx(30.0, abs=0.05)
     assert result["idle_watts"] == pytest.approx(2.0, rel=1e-3)
+
+
+def _lenet_300_100():
+    import torch
+
+    from prunegate.models import build_model
+    from prunegate.onnx_io.export import export_onnx
+
+    torch.manual_seed(0)
+    return export_onnx(build_model("lenet_300_100"), (1, 28, 28))
+
+
+def test_the_model_matches_a_hand_count_for_lenet_300_100():
+    """266,200 MACs at 4.6 pJ; 266,200 fp32 weights (4 B) at 160 pJ/B from DRAM or 1.25 pJ/B
+    from SRAM; activations (784+300) + (300+100) + (100+10) fp32 values at 1.25 pJ/B."""
+    from prunegate.evaluation.energy import energy_model
+
+    dram = energy_model(_lenet_300_100())
+    assert [layer["macs"] for layer in dram["layers"]] == [235_200, 30_000, 1_000]
+    assert dram["uj_per_inference"] == pytest.approx(
+        (266_200 * 4.6 + 266_200 * 4 * 160 + 1_594 * 4 * 1.25) / 1e6)
+    sram = energy_model(_lenet_300_100(), weights_from="sram")
+    assert sram["uj_per_inference"] == pytest.approx(
+        (266_200 * 4.6 + 266_200 * 4 * 1.25 + 1_594 * 4 * 1.25) / 1e6)
+
+
+def test_int8_compute_cuts_energy_and_int8_storage_does_not():
+    import numpy as np
+
+    from prunegate.compression.quantize import QuantizeConfig, quantize_static
+    from prunegate.compression.storage import store_int8
+    from prunegate.evaluation.energy import energy_model
+
+    fp32 = _lenet_300_100()
+    x = np.random.default_rng(0).random((32, 1, 28, 28), dtype=np.float32)
+    qdq = energy_model(quantize_static(fp32, x, ["Gemm"], QuantizeConfig()))
+    assert {layer["precision"] for layer in qdq["layers"]} == {"int8"}
+    assert qdq["uj_per_inference"] == pytest.approx(
+        (266_200 * 0.3 + 266_200 * 160 + 1_594 * 1.25) / 1e6)
+    stored = energy_model(store_int8(fp32, ["Gemm"]))
+    assert stored["uj_per_inference"] == pytest.approx(energy_model(fp32)["uj_per_inference"])

@@ -18,6 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 POWERCAP = Path("/sys/class/powercap")
 
@@ -83,3 +86,78 @@ def measured_uj_per_call(counters: RaplCounters, call: Callable[[], object], cal
     idle_w = idle_uj / idle_s / 1e6 if idle_s > 0 else 0.0
     return {"uj_per_call": max(0.0, busy_uj - idle_w * 1e6 * busy_s) / calls,
             "idle_watts": idle_w, "busy_seconds": busy_s, "source": "measured (powercap RAPL)"}
+
+
+COMPUTE = ("Gemm", "MatMul", "Conv")
+INT8_COMPUTE = ("QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger")
+
+
+def energy_model(model, costs: EnergyCosts = EnergyCosts(),
+                 weights_from: str = "dram") -> dict[str, Any]:
+    """Modelled µJ per inference at batch 1, per compute node and in total.
+
+    A node's energy is its multiply-adds times the MAC energy of the precision it runs in, plus
+    the bytes of its weights read from ``weights_from`` (dram: a cold model, or one too big for
+    the caches; sram: a warm model that fits) and of its input and output activations read and
+    written in SRAM. Precision follows what ONNX Runtime executes: integer ops, and Gemm/MatMul/
+    Conv fed by DequantizeLinear on both inputs (QDQ, fused to int8 kernels), run int8; a weight
+    stored int8 and rebuilt by Cast*scale (quantize.mode storage) runs, and is held, in fp32."""
+    import onnx
+    from onnx import numpy_helper, shape_inference
+
+    if weights_from not in ("dram", "sram"):
+        raise ValueError(f"weights_from must be 'dram' or 'sram', not {weights_from!r}")
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for value in model.graph.input:   # batch 1 everywhere, so shapes infer to numbers
+        dims = value.type.tensor_type.shape.dim
+        if dims and not dims[0].dim_value:
+            dims[0].dim_value = 1
+    model = shape_inference.infer_shapes(model)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in (*model.graph.input, *model.graph.value_info, *model.graph.output)}
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    producer = {out: node for node in model.graph.node for out in node.output}
+    weight_pj = costs.dram_byte_pj if weights_from == "dram" else costs.sram_byte_pj
+    layers, total = [], 0.0
+    for node in model.graph.node:
+        if node.op_type not in COMPUTE + INT8_COMPUTE:
+            continue
+        int8 = node.op_type in INT8_COMPUTE or all(
+            getattr(producer.get(name), "op_type", None) == "DequantizeLinear"
+            for name in node.input[:2])
+        weight = _weight(node, inits, producer)
+        out = int(np.prod(shapes.get(node.output[0]) or [0]))
+        macs = out * _per_output(node, weight)
+        elem = 1 if int8 else 4
+        act_bytes = (int(np.prod(shapes.get(node.input[0]) or [0])) + out) * elem
+        weight_bytes = (weight.size if weight is not None else 0) * elem
+        pj = (macs * (costs.mac_int8_pj if int8 else costs.mac_fp32_pj)
+              + weight_bytes * weight_pj + act_bytes * costs.sram_byte_pj)
+        layers.append({"node": node.name or node.output[0], "op": node.op_type,
+                       "precision": "int8" if int8 else "fp32", "macs": macs,
+                       "weight_bytes": weight_bytes, "activation_bytes": act_bytes,
+                       "uj": pj / 1e6})
+        total += pj
+    return {"uj_per_inference": total / 1e6, "layers": layers, "weights_from": weights_from,
+            "source": "modelled (Horowitz 2014 45 nm per-operation energies)"}
+
+
+def _weight(node, inits, producer):
+    """The node's weight tensor as stored, looking through DequantizeLinear and Cast*scale."""
+    name = node.input[3] if node.op_type in ("QLinearConv", "QLinearMatMul") else node.input[1]
+    seen = 0
+    while name not in inits and name in producer and seen < 4:
+        name, seen = producer[name].input[0], seen + 1
+    return inits.get(name)
+
+
+def _per_output(node, weight) -> int:
+    """Multiply-adds per output element: the reduced dimension of the weight."""
+    if weight is None:
+        return 0
+    if node.op_type in ("Conv", "QLinearConv", "ConvInteger"):
+        return int(np.prod(weight.shape[1:]))   # in/groups × kernel
+    attrs = {a.name: a.i for a in node.attribute}
+    if node.op_type == "Gemm" and attrs.get("transB", 0):
+        return int(weight.shape[1])
+    return int(weight.shape[0])                 # (in, out)
