@@ -1,6 +1,7 @@
 """mnist_mlp_fast through the whole chain: a one-hidden-layer student taught by the dense
-model, int8 weight storage, the IOBinding call path. Its speed and accuracy are benchmark figures (docs/benchmarks.md#the-speed-goals);
-this checks that the recipe builds what it says, with a tiny training budget."""
+model, int8 weight storage, the IOBinding call path. Its speed and accuracy are benchmark
+figures (docs/benchmarks.md#the-speed-goals); this checks that the recipe builds what it
+says, with a tiny training budget."""
 
 import json
 
