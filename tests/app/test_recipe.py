@@ -29,9 +29,11 @@ RECIPES = sorted(p.stem for p in (CONF.parent / "pipelines").glob("*.yml"))
 def test_every_recipe_parses(recipe):
     configs = check_params(load_env(recipe))
     prune = configs["prune"]
-    # a latency budget or fixed per-layer ratios replace the sparsity target
+    # a latency or energy budget, or fixed per-layer ratios, replace the sparsity target
     if prune.latency_budget_ms is not None:
         assert prune.sparsity is None and prune.latency_budget_ms > 0
+    elif prune.energy_budget_ratio is not None:
+        assert prune.sparsity is None and 0 < prune.energy_budget_ratio < 1
     elif prune.layer_ratios is not None:
         assert prune.sparsity is None and all(0 < r < 1 for r in prune.layer_ratios.values())
     else:

@@ -34,3 +34,23 @@ def test_the_fast_experiment_reads_the_recipe_on_top_of_conf_base():
     assert params["distill"]["training"]["scheduler"] == "cosine"   # conf/base's, kept
     assert params["prune"]["sparsity"] is None and params["prune"]["layer_ratios"]
     assert _script().base_parameters()["quantize"]["mode"] == "static"
+
+
+def test_the_budgets_script_prunes_one_model_three_ways_and_measures_each_on_all_three(
+        monkeypatch):
+    import torch
+
+    from prunegate.models import build_model
+
+    monkeypatch.syspath_prepend(str(SCRIPT.parent))
+    spec = importlib.util.spec_from_file_location("budgets", SCRIPT.parent / "budgets.py")
+    budgets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(budgets)
+    torch.manual_seed(0)   # untrained: where each budget prunes, not how well it then does
+    monkeypatch.setattr(budgets, "trained", lambda name, seed: (
+        build_model(name), torch.zeros(1, 1, 28, 28)))
+    rows = budgets.allocations("lenet_300_100", 0.3, 0)
+    assert set(rows) == {"dense", "latency", "energy", "macs"}
+    assert rows["energy"]["energy_uj"] <= 0.3 * rows["dense"]["energy_uj"]
+    assert rows["macs"]["mac_energy_uj"] <= 0.3 * rows["dense"]["mac_energy_uj"]
+    assert set(rows["latency"]["ratios"]) == {"features.1", "features.3"}

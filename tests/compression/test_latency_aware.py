@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from prunegate.compression.latency_aware import _greedy
 from prunegate.compression.prune import PruneConfig, prune_
 from prunegate.errors import ConfigError
 from prunegate.evaluation.latency import measure_interleaved
@@ -13,20 +12,6 @@ from prunegate.models import build_model
 from prunegate.onnx_io.export import export_onnx
 
 X = torch.zeros(1, 1, 28, 28)
-
-
-def test_greedy_takes_the_cheapest_measured_saving_first_and_stops_at_the_goal():
-    table = {"a": {0.0: 0.0, 0.5: 4.0, 0.9: 6.0}, "b": {0.0: 0.0, 0.5: 1.0, 0.9: 2.0}}
-    lost = {"a": {0.0: 0.0, 0.5: 0.1, 0.9: 0.5}, "b": {0.0: 0.0, 0.5: 0.1, 0.9: 0.5}}
-    ratios, predicted = _greedy(table, lost, dense_ms=10.0, goal=7.0)
-    assert ratios == {"a": 0.5, "b": 0.0} and predicted == 6.0
-    # a at 0.9 alone meets 4.5 losing 0.5; a 0.5 + b 0.9 would too, but lose 0.6
-    ratios, predicted = _greedy(table, lost, dense_ms=10.0, goal=4.5)
-    assert ratios == {"a": 0.9, "b": 0.0} and predicted == 4.0
-    ratios, predicted = _greedy(table, lost, dense_ms=10.0, goal=3.5)
-    assert ratios == {"a": 0.9, "b": 0.5} and predicted == 3.0
-    ratios, predicted = _greedy(table, lost, dense_ms=10.0, goal=0.1)
-    assert ratios == {"a": 0.9, "b": 0.9} and predicted == 2.0   # unreachable: all at max
 
 
 def test_a_budget_is_met_in_onnx_runtime_by_shrinking_tensors():

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from prunegate.evaluation.energy import RaplCounters, measured_uj_per_call
@@ -76,8 +77,6 @@ def test_the_model_matches_a_hand_count_for_lenet_300_100():
 
 
 def test_int8_compute_cuts_energy_and_int8_storage_does_not():
-    import numpy as np
-
     from prunegate.compression.quantize import QuantizeConfig, quantize_static
     from prunegate.compression.storage import store_int8
     from prunegate.evaluation.energy import energy_model
@@ -90,3 +89,29 @@ def test_int8_compute_cuts_energy_and_int8_storage_does_not():
         (266_200 * 0.3 + 266_200 * 160 + 1_594 * 1.25) / 1e6)
     stored = energy_model(store_int8(fp32, ["Gemm"]))
     assert stored["uj_per_inference"] == pytest.approx(energy_model(fp32)["uj_per_inference"])
+
+
+def test_every_stage_gets_an_energy_figure_that_says_where_it_came_from(tmp_path):
+    from prunegate.evaluation.energy import EnergySetup, energy_model, energy_per_inference
+    from prunegate.evaluation.latency import make_session
+
+    model = _lenet_300_100()
+    models = {"a": model, "b": model}
+    sessions = {k: make_session(m.SerializeToString()) for k, m in models.items()}
+    x = np.zeros((1, 1, 28, 28), np.float32)
+    no_counters = RaplCounters(tmp_path)
+    modelled = energy_per_inference(models, sessions, x, EnergySetup("auto", "sram",
+                                                                     counters=no_counters))
+    assert modelled["a"]["energy_uj"] == pytest.approx(
+        energy_model(model, weights_from="sram")["uj_per_inference"])
+    assert modelled["a"]["energy_source"].startswith("modelled") and "sram" in \
+        modelled["a"]["energy_source"]
+    # a package whose counter stands still: the calls cost nothing measurable
+    _zone(tmp_path, "intel-rapl:0", 500)
+    measured = energy_per_inference(models, sessions, x, EnergySetup(
+        "auto", counters=RaplCounters(tmp_path)), rounds=3, block_seconds=0.01)
+    assert measured["b"]["energy_source"].startswith("measured")
+    assert measured["b"]["energy_measured_uj"] == [0.0, 0.0, 0.0]
+    assert measured["b"]["energy_uj"] == 0.0
+    assert measured["b"]["energy_modelled_uj"] == pytest.approx(
+        energy_model(model)["uj_per_inference"])   # weights from dram, the default

@@ -4,7 +4,7 @@ import pytest
 from prunegate.app.recipe import check_params
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile, select_target, target_profiles
-from prunegate.gate.measure import batch_of
+from prunegate.gate.sessions import batch_of
 from prunegate.models import build_model
 from prunegate.onnx_io.export import export_onnx
 
@@ -70,3 +70,22 @@ def test_a_kfold_check_needs_kfold_on_and_an_absolute_basis():
                       "validate": {"kfold": 3}})
     with pytest.raises(ConfigError, match="0 \\(off\\) or at least 2"):
         check_params({"validate": {"kfold": 1}})
+
+
+def test_a_profile_states_how_energy_is_obtained_and_bad_settings_are_refused():
+    from prunegate.evaluation.energy import RaplCounters
+
+    setup = TargetProfile(energy_weights_from="sram", energy_costs={"dram_byte_pj": 100.0}
+                          ).energy_setup()
+    assert (setup.source, setup.weights_from, setup.costs.dram_byte_pj) == ("modelled", "sram",
+                                                                            100.0)
+    for settings, message in (({"energy": "measure"}, "did you mean 'measured'"),
+                              ({"energy_costs": {"dram_pj": 1.0}}, "unknown key"),
+                              ({"energy_costs": {"mac_fp32_pj": -1.0}}, "must be >= 0.0"),
+                              ({"energy_weights_from": "disk"}, "Choose one of: dram, sram")):
+        with pytest.raises(ConfigError, match=message):
+            TargetProfile(**settings)
+    if RaplCounters().available:
+        pytest.skip("this machine can read its RAPL counters")
+    with pytest.raises(ConfigError, match="no readable powercap RAPL counter.*energy: auto"):
+        select_target({"t": TargetProfile(energy="measured")}, "t")

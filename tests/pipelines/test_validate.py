@@ -67,6 +67,17 @@ def test_validate_pipeline_measures_every_stage_and_gates(baseline, pruned, spli
     # 784·300 + 300·100 + 100·10 multiply-adds, plus 410 bias adds and 400 ReLUs, as
     # Torch-Pruning counts them
     assert stages["baseline"]["macs"] == 267_010
+    # energy, calibration and the perturbed copies, for every stage, and where they came from
+    for m in stages.values():
+        assert m["energy_uj"] > 0 and m["energy_source"].startswith("modelled")
+        assert 0 <= m["ece"] < 1 and 0 <= m["robust_accuracy"] <= 1
+        assert set(m["robustness"]) == {"gaussian_noise:0.1", "brightness:0.1", "contrast:0.7",
+                                        "shift:1", "shift:2"}
+    # weight pruning leaves the tensors' shapes: ONNX Runtime still reads and multiplies the
+    # zeros, so they save no energy (structured pruning does: tests/compression)
+    assert stages["pruned"]["energy_uj"] == pytest.approx(stages["baseline"]["energy_uj"])
+    assert out["metrics"]["robustness"]["seed"] == 0
+    assert "µJ / inference" in out["gate_summary"] and "shift:2" in out["gate_summary"]
     verdict = out["gate_verdict"]
     # the candidate is the dense model itself here: not 2x smaller, so the size check fails
     assert not verdict["passed"] and verdict["champion"] is None

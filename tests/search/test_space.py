@@ -27,8 +27,8 @@ def test_every_recipe_has_a_valid_search_space(recipe):
                                                   "default_run_env": recipe})["parameters"])
     dims = dimensions(params["search"]["space"], params)
     assert check_choices(params, dims, check_params) >= 2
-    assert "prune.sparsity" in [d.path for d in dims] or recipe in ("latency_budget",
-                                                                  "mnist_mlp_fast")
+    assert "prune.sparsity" in [d.path for d in dims] or recipe in (
+        "latency_budget", "energy_budget", "mnist_mlp_fast")
 
 
 def test_when_samples_a_dimension_only_under_its_condition():

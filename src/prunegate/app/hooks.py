@@ -105,7 +105,10 @@ class PrunegateHooks:
         self._remember(node, inputs)
         stage = next((t for t in node.tags if t in STAGE_PARAMS), None)
         if stage == "train":  # before anything trains: can the test split decide the gate?
-            for row in require_resolvable(self.configs["gates"], len(catalog.load("test")["y"]),
+            test = catalog.load("test")
+            # and do the perturbations listed fit these inputs
+            self.configs["validate"].robustness.for_inputs(test["x"][:1])
+            for row in require_resolvable(self.configs["gates"], len(test["y"]),
                                           self.configs["data"].test_fraction):
                 log.info("gate check %s <= %g pp: %d test samples resolve %.2f pp (expected "
                          "disagreement %.0f%%)", row["check"], row["limit_pp"],

@@ -23,7 +23,7 @@ from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import predict_onnx
 from prunegate.evaluation.size import count_macs, onnx_size
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gate.measure import batch_of
+from prunegate.gate.sessions import batch_of
 from prunegate.onnx_io.export import export_onnx
 from prunegate.onnx_io.inputs import example_input
 from prunegate.training.loop import TrainConfig, fit

@@ -37,7 +37,7 @@ from prunegate.evaluation.metrics import predict_onnx
 from prunegate.evaluation.noise import NoiseLimits, read_noise, verdict
 from prunegate.evaluation.size import count_macs, onnx_size
 from prunegate.evaluation.targets import TargetProfile
-from prunegate.gate.measure import batch_of
+from prunegate.gate.sessions import batch_of
 from prunegate.models import load_checkpoint
 from prunegate.reporting.benchmark import markdown_table, pareto_plot, summarise
 from prunegate.training.loop import TrainConfig

@@ -62,6 +62,7 @@ def prune_checkpoint(baseline: Checkpoint, train: Split, val: Split, config: Pru
         "config": asdict(config), "first_step_sparsity": first.sparsity, "layers": layers,
         **({"blocks": details} if "dropped" in details else {}),
         **({"latency": details} if "budget_ms" in details else {}),
+        **({"energy": details} if "energy_budget_uj" in details else {}),
         # layers whose pruning broke the model they sit in, so kept whole (structured.py)
         **({"left_unpruned": details["left_unpruned"]} if "left_unpruned" in details else {})}
 

@@ -6,8 +6,9 @@ a copy of the model with only that layer pruned by r is exported and timed on th
 the dense model, for r = step, 2·step, … This table says what each layer's width really costs
 here. A greedy allocation then prunes, at each move, where the measured saving per unit of lost
 importance (the criterion's scores of the neurons removed) is highest, until the predicted p50
-meets the budget. Savings are not exactly additive, so the pruned model is measured again; if it
-misses, the allocation is redone against a proportionally tighter internal target (3 tries).
+meets the budget (allocation.py). Savings are not exactly additive, so the pruned model is
+measured again; if it misses, the allocation is redone against a proportionally tighter
+internal target (3 tries).
 
 A saving the measurement cannot resolve (the 95% interval of the paired p50 ratio reaches 1) counts
 as none, so noise cannot steer the allocation toward a layer whose width costs nothing measurable.
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from prunegate.compression.structured import prune_structured_
+from prunegate.compression.allocation import greedy, lost_importance, pruner
 from prunegate.evaluation import bootstrap
 from prunegate.evaluation.latency import LatencyStats, measure_interleaved
 from prunegate.evaluation.targets import TargetProfile
@@ -48,12 +49,13 @@ def allocate_for_latency_(model: nn.Module, scores: dict[str, torch.Tensor],
     """Prune ``model`` in place to meet ``budget`` (p50 at the target's gate batch)."""
     x = example[:1].repeat(target.gate_batch, *[1] * (example.dim() - 1)).numpy()
     shape = tuple(example.shape[1:])
-    prune = _pruner(scores, skip, example[:1])
+    prune = pruner(scores, skip, example[:1])
     table, dense_ms = _saving_table(model, list(scores), budget, target, x, shape, prune)
-    lost = {name: _lost_importance(s, budget) for name, s in scores.items()}
+    lost = {name: lost_importance(s, budget.step, budget.max_layer)
+            for name, s in scores.items()}
     goal, attempts = budget.budget_ms, []
     for _ in range(ATTEMPTS):
-        ratios, predicted = _greedy(table, lost, dense_ms, goal)
+        ratios, predicted, _ = greedy(table, lost, dense_ms, goal)
         trial = copy.deepcopy(model)
         prune(trial, ratios)
         measured = _p50(target, {"dense": model, "pruned": trial}, x, shape, budget.repeats)
@@ -79,13 +81,6 @@ def allocate_for_latency_(model: nn.Module, scores: dict[str, torch.Tensor],
             "saving_table_ms": table, "attempts": attempts,
             # the settings that prune to this allocation again, without timing anything
             "pin": {"prune.latency_budget_ms": None, "prune.layer_ratios": best["ratios"]}}
-
-
-def _pruner(scores, skip, example):
-    def prune(model: nn.Module, ratios: dict[str, float]) -> None:
-        # by name: ``model`` may be a copy, whose modules are not the ones scored
-        prune_structured_(model, scores, 0.0, "local", 1.0, skip, example, ratios=ratios)
-    return prune
 
 
 def _saving_table(model, names, budget, target, x, shape, prune):
@@ -125,35 +120,3 @@ def _measure(target: TargetProfile, models: dict[str, nn.Module], x: np.ndarray,
                 for k, m in models.items()}
     return measure_interleaved(sessions, x, repeats=repeats, call=target.call,
                                burst=target.burst)
-
-
-def _lost_importance(score: torch.Tensor, budget: Budget) -> dict[float, float]:
-    """Fraction of a layer's total neuron importance removed at each ratio (lowest first)."""
-    per_neuron = score.detach().flatten(1).sum(1).sort().values
-    total = float(per_neuron.sum()) or 1.0
-    n = len(per_neuron)
-    lost = {0.0: 0.0}
-    k = 1
-    while budget.step * k <= budget.max_layer + 1e-9:
-        r = round(budget.step * k, 6)
-        lost[r] = float(per_neuron[:int(r * n)].sum()) / total
-        k += 1
-    return lost
-
-
-def _greedy(table, lost, dense_ms, goal) -> tuple[dict[str, float], float]:
-    ratios = dict.fromkeys(table, 0.0)
-    predicted = dense_ms
-    while predicted > goal:
-        moves = [(name, r, saving - table[name][current], lost[name][r] - lost[name][current])
-                 for name, current in ratios.items() for r, saving in table[name].items()
-                 if r > current and saving > table[name][current]]
-        if not moves:
-            break  # nothing left that measurably helps
-        # the cheapest move that meets the goal; else the most saving per importance lost
-        finishing = [m for m in moves if predicted - m[2] <= goal]
-        best = (min(finishing, key=lambda m: m[3]) if finishing
-                else max(moves, key=lambda m: m[2] / (m[3] + 1e-9)))
-        ratios[best[0]] = best[1]
-        predicted = dense_ms - sum(table[n][r] for n, r in ratios.items())
-    return ratios, predicted

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from prunegate.compression.criteria import CRITERIA, NEEDS_DATA
+from prunegate.compression.energy_aware import EnergyBudget, allocate_for_energy_
 from prunegate.compression.latency_aware import Budget, allocate_for_latency_
 from prunegate.compression.layers import drop_blocks_
 from prunegate.compression.prune_config import PruneConfig
@@ -68,13 +69,19 @@ def _scores(model: nn.Module, config: PruneConfig, batches) -> tuple[dict, dict]
 
 def _prune_neurons(model, config, example_input, batches, details, target) -> Masks:
     """Neurons and channels removed (tensors shrink): to a sparsity, to per-layer ratios, or
-    to a latency budget measured on ``target``."""
+    to a latency or energy budget evaluated on ``target``."""
     layers, scores = _scores(model, config, batches)
     skip = [n for n, _ in prunable_layers(model) if n not in layers]
     if config.latency_budget_ms is not None:
         details.update(allocate_for_latency_(
             model, scores, skip, example_input,
             Budget(config.latency_budget_ms, min(config.max_layer_sparsity, 0.9)), target))
+        return {}
+    if config.energy_budget_uj is not None or config.energy_budget_ratio is not None:
+        details.update(allocate_for_energy_(
+            model, scores, skip, example_input,
+            EnergyBudget(config.energy_budget_uj, config.energy_budget_ratio,
+                         min(config.max_layer_sparsity, 0.9)), target))
         return {}
     if config.layer_ratios is not None:
         unknown = sorted(set(config.layer_ratios) - set(layers))

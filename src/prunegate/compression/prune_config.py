@@ -50,6 +50,11 @@ class PruneConfig:
     # neurons: instead of a sparsity, per-layer ratios that bring the model's p50 latency on the
     # target (validate.target, its gate batch) under this budget, from measured layer savings
     latency_budget_ms: float | None = None
+    # neurons: per-layer ratios that bring the model's energy per inference on the target
+    # (measured or modelled, targets.yml energy) under this many µJ, or this fraction of the
+    # dense model's, from each layer's evaluated saving (energy_aware.py)
+    energy_budget_uj: float | None = None
+    energy_budget_ratio: float | None = None
     # neurons: each named layer's own fraction, e.g. {fc1: 0.7, fc2: 0.0}; the layers not named
     # keep every neuron. This is how a latency budget's recorded allocation is replayed without
     # timing anything (prune_report.json's "pin"), or a hand-made allocation is given.
@@ -105,6 +110,8 @@ class PruneConfig:
             self._check_layer_ratios()
         elif self.latency_budget_ms is not None:
             self._check_latency_budget()
+        elif self.energy_budget_uj is not None or self.energy_budget_ratio is not None:
+            self._check_energy_budget()
         else:
             self._check_ranked()
         self._check_schedule()
@@ -201,6 +208,9 @@ class PruneConfig:
         number(self.latency_budget_ms, "prune.latency_budget_ms", low=0.0)
         if self.latency_budget_ms == 0:
             raise ConfigError("prune.latency_budget_ms must be > 0.")
+        if self.energy_budget_uj is not None or self.energy_budget_ratio is not None:
+            raise ConfigError("prune.latency_budget_ms and prune.energy_budget are two budgets "
+                              "for one allocation: set one of them, the other null.")
         if self.sparsity is not None:
             raise ConfigError("prune.latency_budget_ms decides each layer's ratio itself: set "
                               "prune.sparsity: null (the ratios are reported).")
@@ -211,6 +221,31 @@ class PruneConfig:
             raise ConfigError("prune.latency_budget_ms allocates ratios across the network "
                               "once: it needs scope 'global', schedule 'one_shot', at_init false.")
 
+    def _check_energy_budget(self) -> None:
+        if self.energy_budget_uj is not None and self.energy_budget_ratio is not None:
+            raise ConfigError("prune.energy_budget_uj and prune.energy_budget_ratio are two ways "
+                              "to state one budget: set one of them, the other null.")
+        if self.energy_budget_uj is not None:
+            number(self.energy_budget_uj, "prune.energy_budget_uj", low=0.0)
+            if self.energy_budget_uj == 0:
+                raise ConfigError("prune.energy_budget_uj must be > 0.")
+        else:
+            number(self.energy_budget_ratio, "prune.energy_budget_ratio", 0.0, 1.0,
+                   include_high=False)
+            if self.energy_budget_ratio == 0:
+                raise ConfigError("prune.energy_budget_ratio must be > 0 (a fraction of the "
+                                  "dense model's energy, e.g. 0.2).")
+        if self.sparsity is not None:
+            raise ConfigError("prune.energy_budget decides each layer's ratio itself: set "
+                              "prune.sparsity: null (the ratios are reported).")
+        if self.granularity != "neurons":
+            raise ConfigError("prune.energy_budget shrinks tensors to save energy: it needs "
+                              "granularity 'neurons' (zeroed weights are still read and "
+                              "multiplied).")
+        if self.scope != "global" or self.schedule != "one_shot" or self.at_init:
+            raise ConfigError("prune.energy_budget allocates ratios across the network once: "
+                              "it needs scope 'global', schedule 'one_shot', at_init false.")
+
     def _check_layer_ratios(self) -> None:
         if not isinstance(self.layer_ratios, dict):
             raise ConfigError("prune.layer_ratios must map layer names to fractions, e.g. "
@@ -218,9 +253,11 @@ class PruneConfig:
         self.layer_ratios = _flat(self.layer_ratios)
         for name, ratio in self.layer_ratios.items():
             number(ratio, f"prune.layer_ratios.{name}", 0.0, 1.0, include_high=False)
-        if self.sparsity is not None or self.latency_budget_ms is not None:
+        if self.sparsity is not None or self.latency_budget_ms is not None or (
+                self.energy_budget_uj is not None or self.energy_budget_ratio is not None):
             raise ConfigError("prune.layer_ratios gives each layer its own fraction: set "
-                              "prune.sparsity: null and prune.latency_budget_ms: null.")
+                              "prune.sparsity: null, and latency_budget_ms, energy_budget_uj "
+                              "and energy_budget_ratio too.")
         if self.granularity != "neurons":
             raise ConfigError("prune.layer_ratios removes whole neurons and channels: it needs "
                               "granularity 'neurons'.")

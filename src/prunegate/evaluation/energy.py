@@ -14,15 +14,21 @@ pruning): an fp32 multiply 3.7 pJ and add 0.9 pJ, an int8 multiply 0.2 pJ with a
 0.1 pJ, a 32-bit SRAM (cache) read 5 pJ, a 32-bit DRAM read 640 pJ.
 """
 
+import logging
+import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from prunegate.validators import number
+
+log = logging.getLogger(__name__)
 POWERCAP = Path("/sys/class/powercap")
+ENERGY_SOURCES = ("modelled", "measured", "auto")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,10 @@ class EnergyCosts:
     mac_int8_pj: float = 0.3      # 0.2 multiply + 0.1 (32-bit accumulate)
     sram_byte_pj: float = 1.25    # 5 pJ per 32-bit read
     dram_byte_pj: float = 160.0   # 640 pJ per 32-bit read
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            number(getattr(self, f.name), f"energy_costs.{f.name}", low=0.0)
 
 
 class RaplCounters:
@@ -161,3 +171,63 @@ def _per_output(node, weight) -> int:
     if node.op_type == "Gemm" and attrs.get("transB", 0):
         return int(weight.shape[1])
     return int(weight.shape[0])                 # (in, out)
+
+
+@dataclass
+class EnergySetup:
+    """How a target gets its energy figures (its targets.yml settings, and its counters)."""
+
+    source: str = "modelled"
+    weights_from: str = "dram"
+    costs: EnergyCosts = EnergyCosts()
+    counters: RaplCounters | None = None
+
+    @property
+    def measures(self) -> bool:
+        available = self.counters is not None and self.counters.available
+        return self.source == "measured" or (self.source == "auto" and available)
+
+
+def energy_per_inference(models: dict[str, Any], sessions: dict[str, Any], x: np.ndarray,
+                         setup: EnergySetup, rounds: int = 5,
+                         block_seconds: float = 0.2) -> dict[str, dict[str, Any]]:
+    """Per model: ``energy_uj`` per inference (``x`` is one sample), its source, and the modelled
+    figure with its per-layer split (always: it says where the energy goes). Measured figures
+    are the median over ``rounds`` interleaved rounds, each a block of calls per model in a
+    random order, so a drift of the machine's power spreads over every model alike."""
+    from prunegate.evaluation.latency import caller
+
+    out = {}
+    for name, model in models.items():
+        modelled = energy_model(model, setup.costs, setup.weights_from)
+        out[name] = {"energy_uj": modelled["uj_per_inference"],
+                     "energy_source": modelled["source"] + f", weights from {setup.weights_from}",
+                     "energy_modelled_uj": modelled["uj_per_inference"],
+                     "energy_layers": modelled["layers"]}
+    if not setup.measures:
+        return out
+    calls = {name: caller(sessions[name], x) for name in models}
+    per_call = {name: _calls_per_block(call, block_seconds) for name, call in calls.items()}
+    readings: dict[str, list[float]] = {name: [] for name in models}
+    order = list(models)
+    for r in range(rounds):
+        random.Random(r).shuffle(order)
+        for name in order:
+            readings[name].append(measured_uj_per_call(setup.counters, calls[name],
+                                                       per_call[name])["uj_per_call"])
+    for name, values in readings.items():
+        out[name] |= {"energy_uj": float(np.median(values)),
+                      "energy_source": "measured (powercap RAPL, package, idle power "
+                                       f"subtracted; median of {rounds} interleaved blocks)",
+                      "energy_measured_uj": values}
+        log.info("%s: %.3g µJ per inference measured, %.3g modelled", name,
+                 out[name]["energy_uj"], out[name]["energy_modelled_uj"])
+    return out
+
+
+def _calls_per_block(call: Callable[[], object], seconds: float) -> int:
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 0.02:
+        call()
+        n += 1
+    return max(1, int(n * seconds / 0.02))

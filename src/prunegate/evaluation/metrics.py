@@ -17,12 +17,19 @@ NO_CLASS = -1  # the prediction for an output row with NaN or inf: wrong for eve
 def predict_onnx(session: ort.InferenceSession, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class predictions; a row whose outputs are not all finite predicts ``NO_CLASS`` (argmax
     would read a NaN row as class 0 and could count it right)."""
-    predicted = []
-    for i in range(0, len(x), batch_size):
-        logits = session.run(None, feeds(session, x[i:i + batch_size]))[0]
-        finite = np.isfinite(logits).reshape(len(logits), -1).all(axis=1)
-        predicted.append(np.where(finite, logits.argmax(1), NO_CLASS))
-    return np.concatenate(predicted)
+    return predictions(logits_onnx(session, x, batch_size))
+
+
+def logits_onnx(session: ort.InferenceSession, x: np.ndarray, batch_size: int = 256
+                ) -> np.ndarray:
+    """The model's first output for every sample, in batches."""
+    return np.concatenate([session.run(None, feeds(session, x[i:i + batch_size]))[0]
+                           for i in range(0, len(x), batch_size)])
+
+
+def predictions(logits: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(logits).reshape(len(logits), -1).all(axis=1)
+    return np.where(finite, logits.argmax(1), NO_CLASS)
 
 
 def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray,

@@ -12,6 +12,7 @@ from typing import Any
 import onnxruntime as ort
 
 from prunegate.errors import ConfigError
+from prunegate.evaluation.energy import ENERGY_SOURCES, EnergyCosts, EnergySetup, RaplCounters
 from prunegate.evaluation.latency import CALLS, make_session
 from prunegate.validators import choose, from_dict, integer
 
@@ -35,8 +36,21 @@ class TargetProfile:
     # another model's (a host of many models); n, the n - 1 warm calls after the first (one
     # model called back to back under steady load)
     burst: int = 1
+    # energy per inference (evaluation/energy.py): modelled from the graph, measured from the
+    # machine's powercap RAPL counters, or auto (measured where they can be read); the model's
+    # weights come from dram (cold, or too big for the caches) or sram; energy_costs overrides
+    # the per-operation picojoules (EnergyCosts: Horowitz 2014, 45 nm)
+    energy: str = "modelled"
+    energy_weights_from: str = "dram"
+    energy_costs: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        choose(self.energy, ENERGY_SOURCES, "target energy")
+        choose(self.energy_weights_from, ["dram", "sram"], "target energy_weights_from")
+        if not isinstance(self.energy_costs, dict):
+            raise ConfigError(f"'energy_costs' must map EnergyCosts fields to picojoules, got "
+                              f"{self.energy_costs!r}.")
+        from_dict(EnergyCosts, self.energy_costs, "energy_costs")
         choose(self.runtime, RUNTIMES, "target runtime")
         choose(self.provider, ort.get_all_providers(), "target provider")
         choose(self.call, CALLS, "target call")
@@ -58,6 +72,11 @@ class TargetProfile:
     @property
     def gate_batch(self) -> int:
         return self.batch_sizes[0]
+
+    def energy_setup(self, counters: RaplCounters | None = None) -> EnergySetup:
+        return EnergySetup(self.energy, self.energy_weights_from,
+                           from_dict(EnergyCosts, self.energy_costs, "energy_costs"),
+                           counters or RaplCounters())
 
     def session(self, model_bytes: bytes) -> ort.InferenceSession:
         return make_session(model_bytes, self.intra_op_threads, self.inter_op_threads,
@@ -83,4 +102,9 @@ def select_target(profiles: dict[str, TargetProfile], name: str) -> TargetProfil
                           f"build does not have (it has: {', '.join(available)}). Run on the "
                           "target machine with the matching onnxruntime package, or pick "
                           "another validate.target.")
+    if profile.energy == "measured" and not RaplCounters().available:
+        raise ConfigError(f"target '{name}' measures energy (energy: measured), but this machine "
+                          "has no readable powercap RAPL counter (/sys/class/powercap/*-rapl:*/"
+                          "energy_uj; reading it needs root on many kernels). Run on the target "
+                          "with read access, or set energy: auto or modelled.")
     return profile

@@ -13,10 +13,13 @@ from prunegate.validators import choose, from_dict, integer, number
 
 HIGHER_IS_BETTER = ("accuracy", "f1_macro", "f1_weighted", "precision_macro",
                     "precision_weighted", "recall_macro", "recall_weighted", "min_class_recall",
-                    "kfold_accuracy_mean")
+                    "kfold_accuracy_mean", "robust_accuracy")
 LOWER_IS_BETTER = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "size_bytes",
                    "size_compressed_bytes", "size_sparse_bytes", "params", "nonzero_params", "macs",
-                   "kfold_accuracy_std")
+                   "kfold_accuracy_std", "energy_uj", "ece")
+# lower is better, and relative to a reference the value is the increase in percentage points
+# (a ratio of two small calibration errors would mostly measure noise)
+DIFFERENCE = ("ece",)
 BASES = ("absolute", "relative_to_baseline", "relative_to_champion")
 # measured for the candidate's recipe only (validate.kfold), so there is nothing to compare with
 ABSOLUTE_ONLY = ("kfold_accuracy_mean", "kfold_accuracy_std")
@@ -52,6 +55,10 @@ class GateConfig:
     max_latency_p95_ms: float | None = None
     max_latency_ratio: float | None = 1.0  # candidate p95 / dense ONNX fp32 p95, same run
     max_size_ratio: float | None = 0.1  # candidate bytes / dense ONNX fp32 bytes
+    max_energy_ratio: float | None = None  # candidate µJ per inference / dense fp32 µJ
+    # accuracy drop on the perturbed test copies (validate.robustness), pp, paired
+    max_robust_drop_pp: float | None = None
+    max_ece_increase_pp: float | None = None  # calibration error above the dense model's, pp
     # any other check, general form: {name: {metric, comparator, threshold, basis}}, so that one
     # threshold can be overridden by name (--params gates.checks.<name>.threshold=0.7) and a
     # recipe can switch a base check off (<name>: null). A plain list is accepted too.
@@ -66,7 +73,8 @@ class GateConfig:
 
     def __post_init__(self) -> None:
         for key in ("min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms",
-                    "max_latency_ratio", "max_size_ratio"):
+                    "max_latency_ratio", "max_size_ratio", "max_energy_ratio",
+                    "max_robust_drop_pp", "max_ece_increase_pp"):
             if getattr(self, key) is not None:
                 number(getattr(self, key), f"gates.{key}", low=0.0)
         self.checks = _named_checks(self.checks)
@@ -81,7 +89,10 @@ class GateConfig:
                      ("max_accuracy_drop_pp", "accuracy", "<=", "relative_to_baseline"),
                      ("max_latency_p95_ms", "latency_p95_ms", "<=", "absolute"),
                      ("max_latency_ratio", "latency_p95_ms", "<=", "relative_to_baseline"),
-                     ("max_size_ratio", "size_bytes", "<=", "relative_to_baseline")]
+                     ("max_size_ratio", "size_bytes", "<=", "relative_to_baseline"),
+                     ("max_energy_ratio", "energy_uj", "<=", "relative_to_baseline"),
+                     ("max_robust_drop_pp", "robust_accuracy", "<=", "relative_to_baseline"),
+                     ("max_ece_increase_pp", "ece", "<=", "relative_to_baseline")]
         specs = [CheckSpec(metric, comparator, getattr(self, key), basis, key)
                  for key, metric, comparator, basis in shorthand if getattr(self, key) is not None]
         for i, check in enumerate(self.checks):

@@ -13,18 +13,23 @@ from typing import Any
 import numpy as np
 import onnx
 
-from prunegate.errors import ConfigError, DataError
+from prunegate.errors import ConfigError
 from prunegate.evaluation import bootstrap
-from prunegate.evaluation.contract import contract_rows, io_signature
+from prunegate.evaluation.calibration import ece, softmax_confidence
+from prunegate.evaluation.contract import contract_rows
+from prunegate.evaluation.energy import energy_per_inference
 from prunegate.evaluation.latency import measure_interleaved
-from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, predict_onnx
+from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, logits_onnx, predictions
 from prunegate.evaluation.noise import cpu_mark, other_load_since
+from prunegate.evaluation.perturb import RobustnessConfig
+from prunegate.evaluation.robustness import perturbed_copies, robust_scores
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate import resolution
 from prunegate.gate.config import GateConfig
 from prunegate.gate.rule import Evidence, evaluate_gate, remeasurable
-from prunegate.validators import integer
+from prunegate.gate.sessions import batch_of, check_test_split, loaded
+from prunegate.validators import from_dict, integer
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +41,17 @@ class ValidateConfig:
     latency_warmup: int = 50
     report_repeats: int = 300      # rounds at the other batch sizes, which are reported only
     kfold: int = 0                 # k >= 2 repeats fine-tune + distill on k folds; 0 is off
+    # the seeded perturbed copies of the test split every model is also evaluated on, and the
+    # calibration error's bins (evaluation/perturb.py)
+    robustness: RobustnessConfig | dict | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.robustness, RobustnessConfig):
+            if self.robustness is not None and not isinstance(self.robustness, dict):
+                raise ConfigError("'validate.robustness' must be a mapping such as "
+                                  f"{{perturbations: auto, seed: 0}}, got {self.robustness!r}.")
+            self.robustness = from_dict(RobustnessConfig, self.robustness,
+                                        "validate.robustness")
         if not isinstance(self.target, str):
             raise ConfigError(f"'validate.target' must name a profile of targets.yml, got "
                               f"{self.target!r}.")
@@ -49,56 +63,19 @@ class ValidateConfig:
             raise ConfigError("'validate.kfold' must be 0 (off) or at least 2 folds, got 1.")
 
 
-def check_test_split(test: dict[str, np.ndarray], model: onnx.ModelProto) -> None:
-    """The split must be non-empty, finite and shaped like the model's input."""
-    x, y = test.get("x"), test.get("y")
-    if x is None or y is None or len(x) == 0 or len(x) != len(y):
-        raise DataError("the test split needs non-empty arrays 'x' and 'y' of the same length.")
-    if not np.isfinite(x).all():
-        raise DataError("the test split contains NaN or inf inputs.")
-    graph_inputs = io_signature(model)["inputs"]
-    dims = [int(d) if d.isdigit() else 0 for d in graph_inputs[0][2][1:]]
-    if len(graph_inputs) > 1:  # several inputs: a sample packs one row of each (onnx_io/inputs)
-        dims = [len(graph_inputs), *dims]
-    if all(dims) and list(x.shape[1:]) != dims:
-        raise DataError(f"test inputs have shape {list(x.shape[1:])} but the model takes {dims}: "
-                        "the data and the model do not match.")
-
-
-def batch_of(x: np.ndarray, size: int) -> np.ndarray:
-    """``size`` test inputs (cycled when the split is smaller): the batch a latency call sends."""
-    return np.ascontiguousarray(np.resize(x, (size, *x.shape[1:])))
-
-
-def loaded(target: TargetProfile, model: onnx.ModelProto, name: str):
-    """An ONNX Runtime session on the target, or a DataError naming what ORT cannot run (a model
-    ``onnx.checker`` accepts may still use an operator no installed runtime implements)."""
-    try:
-        return target.session(model.SerializeToString())
-    except Exception as error:  # ORT raises its own exception types, one per failure
-        unknown = sorted({f"{n.domain}:{n.op_type}" for n in model.graph.node
-                          if n.domain not in ("", "ai.onnx", "ai.onnx.ml", "com.microsoft")})
-        text = str(error).splitlines()[0]
-        if "onnxruntime::" in text:  # drop ORT's C++ source location, keep its reason
-            text = text.rsplit(") ", 1)[-1]
-        what = (f"it uses operators from unknown domains ({', '.join(unknown)})" if unknown
-                else text[:300])
-        raise DataError(f"the {name} model cannot be loaded by ONNX Runtime: {what}. Export it "
-                        "with standard ONNX operators, or install the runtime extension that "
-                        "implements them.") from error
-
-
 TWIN = "baseline (again)"  # timed only: the noise of the machine, never gated or reported
 
 
 def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarray],
                    target: TargetProfile, repeats: int = 500, warmup: int = 50,
-                   report_repeats: int = 300, twin: str | None = None
+                   report_repeats: int = 300, twin: str | None = None,
+                   robustness: RobustnessConfig | None = None
                    ) -> tuple[dict[str, dict], dict[str, Evidence], dict]:
-    """Per model: quality, sizes and latency on ``target``; plus the raw evidence and the
-    sessions behind them. The gate batch gets ``repeats`` rounds, the other batch sizes
-    ``report_repeats`` (they are reported, not gated). ``twin`` names a model that is timed a
-    second time, as ``TWIN`` in the sessions (its gate-batch samples are ``TWIN``'s evidence)."""
+    """Per model: quality (clean, perturbed, calibration), sizes, energy and latency on
+    ``target``; plus the raw evidence and the sessions behind them. The gate batch gets
+    ``repeats`` rounds, the other batch sizes ``report_repeats`` (they are reported, not
+    gated). ``twin`` names a model that is timed a second time, as ``TWIN`` in the sessions
+    (its gate-batch samples are ``TWIN``'s evidence)."""
     for model in models.values():
         check_test_split(test, model)
     sessions = {name: loaded(target, m, name) for name, m in models.items()}
@@ -113,19 +90,33 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
               for size in target.batch_sizes[1:]}
     labels = sorted(set(test["y"].tolist()))
     classes = [str(c) for c in test["classes"]] if "classes" in test else None
+    robustness = robustness or RobustnessConfig()
+    copies = perturbed_copies(test["x"], robustness)
+    energy = energy_per_inference(models, sessions, batch_of(test["x"], 1), target.energy_setup())
     results, evidence = {}, {}
     for name, model in models.items():
-        predicted = predict_onnx(sessions[name], test["x"])
+        logits = logits_onnx(sessions[name], test["x"])
+        predicted, confidence = predictions(logits), softmax_confidence(logits)
+        correct = predicted == test["y"]
         results[name] = {**classification_metrics(test["y"], predicted, labels, classes),
-                         **onnx_size(model), "latency_by_batch": {},
+                         **onnx_size(model), **energy[name], "latency_by_batch": {},
+                         "ece": ece(confidence, correct, robustness.ece_bins),
                          "nonfinite_outputs": int(np.sum(predicted == NO_CLASS))}
+        scores = {}
+        if copies:
+            per_copy, scores["robust_accuracy"] = robust_scores(sessions[name], copies,
+                                                                test["y"])
+            results[name] |= {"robust_accuracy": float(scores["robust_accuracy"].mean()),
+                              "robustness": per_copy}
         if results[name]["nonfinite_outputs"]:
             log.warning("%s: %d of %d test inputs give NaN or inf outputs", name,
                         results[name]["nonfinite_outputs"], len(predicted))
-        evidence[name] = Evidence(results[name], predicted == test["y"],
+        evidence[name] = Evidence(results[name], correct,
                                   np.asarray(timings[name].samples_ms),
                                   {size: np.asarray(t[name].samples_ms)
-                                   for size, t in others.items()})
+                                   for size, t in others.items()},
+                                  scores=scores, confidence=confidence,
+                                  ece_bins=robustness.ece_bins)
     if twin is not None:
         evidence[TWIN] = Evidence({}, None, np.asarray(timings[TWIN].samples_ms))
     return results, evidence, sessions
@@ -147,7 +138,8 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
                      candidate: str = "quantized", baseline: str = "baseline",
                      champion: str = "champion", candidate_metrics: dict | None = None,
                      evidence_hook=None,
-                     champion_unseen: tuple[np.ndarray | None, str] | None = None
+                     champion_unseen: tuple[np.ndarray | None, str] | None = None,
+                     robustness: RobustnessConfig | None = None
                      ) -> tuple[dict, dict, dict[str, list[float]]]:
     """metrics.json content, the gate's verdict and the gate-batch latency samples behind it.
 
@@ -156,11 +148,14 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
     a latency check is undecided, up to the gate's budget. ``candidate_metrics`` adds figures
     measured elsewhere (k-fold stability) to the candidate's, so checks can use them.
     ``champion_unseen`` is (mask of the test samples the champion never trained on, or None if
-    unknown; how that is known), from ``data.splits.unseen_by``; None compares on all."""
+    unknown; how that is known), from ``data.splits.unseen_by``; None compares on all.
+    ``robustness`` says which perturbed copies of the test split are evaluated (default:
+    ``auto``, by input kind)."""
     target = target or TargetProfile(batch_sizes=[1])
     window = cpu_mark()
     results, evidence, sessions = measure_models(models, test, target, repeats, warmup,
-                                                 report_repeats, twin=baseline)
+                                                 report_repeats, twin=baseline,
+                                                 robustness=robustness)
     results[candidate] |= candidate_metrics or {}
     if evidence_hook is not None:  # the gate audit injects a known regression here
         evidence_hook(evidence)
@@ -202,8 +197,12 @@ def measure_and_gate(models: dict[str, onnx.ModelProto], test: dict[str, np.ndar
         log.info("%-10s accuracy %.4f  %8d bytes  p95 %.4f ms", name, results[name]["accuracy"],
                  results[name]["size_bytes"], results[name]["latency_p95_ms"])
     samples = {name: ev.latency_ms.tolist() for name, ev in evidence.items()}
+    robust = robustness or RobustnessConfig()
     return ({"stages": results, "candidate": candidate, "baseline": baseline,
-             "target": asdict(target)}, verdict, samples)
+             "target": asdict(target),
+             "robustness": {"seed": robust.seed, "ece_bins": robust.ece_bins,
+                            "perturbations": robust.for_inputs(test["x"])}},
+            verdict, samples)
 
 
 def _against_champion(evidence: dict[str, Evidence], candidate: str, champion: str,
@@ -239,8 +238,12 @@ def _against_champion(evidence: dict[str, Evidence], candidate: str, champion: s
 def _subset(ev: Evidence, mask: np.ndarray) -> Evidence:
     """The evidence on the masked test samples (accuracy recomputed; latency as measured)."""
     correct = ev.correct[mask]
-    return Evidence({**ev.metrics, "accuracy": float(correct.mean())}, correct, ev.latency_ms,
-                    ev.batch_latency_ms)
+    scores = {k: v[mask] for k, v in ev.scores.items()}
+    return Evidence({**ev.metrics, "accuracy": float(correct.mean()),
+                     **{k: float(v.mean()) for k, v in scores.items()}}, correct, ev.latency_ms,
+                    ev.batch_latency_ms, scores=scores,
+                    confidence=None if ev.confidence is None else ev.confidence[mask],
+                    ece_bins=ev.ece_bins)
 
 
 def _latency(metrics: dict[str, Any], ev: Evidence, references: dict[str, Evidence | None],

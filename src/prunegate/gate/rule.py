@@ -24,9 +24,16 @@ from typing import Any
 import numpy as np
 
 from prunegate.errors import ConfigError, GateFailed, GateUndecided
-from prunegate.evaluation import bootstrap
+from prunegate.evaluation import bootstrap, calibration
 from prunegate.gate import resolution
-from prunegate.gate.config import ABSOLUTE_ONLY, HIGHER_IS_BETTER, LATENCY, CheckSpec, GateConfig
+from prunegate.gate.config import (
+    ABSOLUTE_ONLY,
+    DIFFERENCE,
+    HIGHER_IS_BETTER,
+    LATENCY,
+    CheckSpec,
+    GateConfig,
+)
 
 
 @dataclass
@@ -37,6 +44,11 @@ class Evidence:
     correct: np.ndarray | None = None      # per test sample: was the prediction right
     latency_ms: np.ndarray | None = None   # per interleaved round: one call at the gate batch
     batch_latency_ms: dict[int, np.ndarray] = field(default_factory=dict)  # other batch sizes
+    # per test sample, for other higher-is-better metrics: robust_accuracy's share of perturbed
+    # copies predicted right
+    scores: dict[str, np.ndarray] = field(default_factory=dict)
+    confidence: np.ndarray | None = None   # per test sample: the top softmax probability (ECE)
+    ece_bins: int = 15
 
 
 def evaluate_gate(candidate: Evidence, baseline: Evidence, champion: Evidence | None,
@@ -77,11 +89,16 @@ def _check(spec: CheckSpec, cand: Evidence, ref: Evidence | None, config: GateCo
     if spec.metric in ABSOLUTE_ONLY and spec.metric not in cand.metrics:
         return _skipped(row, "no k-fold results", "they come from a recipe run with "
                         "validate.kfold, not from a stand-alone gate")
+    if spec.metric == "robust_accuracy" and spec.metric not in cand.metrics:
+        return _skipped(row, "no perturbation applies", "validate.robustness has none for "
+                        "these inputs")
     value, low, high = _value(spec, cand, ref, config)
     if not all(math.isfinite(v) for v in (value, low, high)):
         raise ConfigError(f"gate check '{spec.name}' cannot be evaluated: {spec.metric} is "
                           f"{value!r}. Check the validate stage's measurements.")
     resolution = _resolution(spec, cand, ref, value, config, noise)
+    if spec.metric in cand.scores or spec.metric in DIFFERENCE:  # bootstrapped here
+        resolution = high - value if spec.comparator == "<=" else value - low
     decision = _decide(spec, low, high)
     note = ""
     if decision == "undecided" and final:
@@ -149,11 +166,25 @@ def _value(spec: CheckSpec, cand: Evidence, ref: Evidence | None,
         value = float(cand.metrics[m])
         if m == "accuracy" and cand.correct is not None:
             return (value, *bootstrap.accuracy_ci(cand.correct, **kw))
+        if m in cand.scores:
+            return (value, *bootstrap.accuracy_ci(cand.scores[m], **kw))
+        if m == "ece" and cand.confidence is not None:
+            return (value, *calibration.ece_ci(cand.confidence, cand.correct, cand.ece_bins,
+                                               **kw))
         return value, value, value
     if m in HIGHER_IS_BETTER:
         value = 100.0 * (float(ref.metrics[m]) - float(cand.metrics[m]))
         if m == "accuracy" and cand.correct is not None and ref.correct is not None:
             return (value, *bootstrap.paired_accuracy_drop_ci(ref.correct, cand.correct, **kw))
+        if m in cand.scores and m in ref.scores:  # the same perturbed copies, paired
+            return (value, *bootstrap.paired_accuracy_drop_ci(ref.scores[m], cand.scores[m],
+                                                              **kw))
+        return value, value, value
+    if m in DIFFERENCE:  # ece: the increase in percentage points, paired
+        value = 100.0 * (float(cand.metrics[m]) - float(ref.metrics[m]))
+        if cand.confidence is not None and ref.confidence is not None:
+            return (value, *calibration.paired_ece_increase_ci(
+                ref.confidence, ref.correct, cand.confidence, cand.correct, cand.ece_bins, **kw))
         return value, value, value
     if m in LATENCY and cand.latency_ms is not None and ref.latency_ms is not None:
         q = LATENCY[m]
@@ -205,12 +236,13 @@ def value_label(check: dict[str, Any]) -> str:
     if check["basis"] == "absolute":
         return check["metric"]
     reference = check["basis"].removeprefix("relative_to_")
-    kind = "drop" if check["metric"] in HIGHER_IS_BETTER else "ratio"
+    kind = ("drop" if check["metric"] in HIGHER_IS_BETTER else
+            "increase" if check["metric"] in DIFFERENCE else "ratio")
     return f"{check['metric']} {kind} vs {reference}"
 
 
 def unit(check: dict[str, Any]) -> str:
-    if check["basis"] != "absolute" and check["metric"] in HIGHER_IS_BETTER:
+    if check["basis"] != "absolute" and check["metric"] in (*HIGHER_IS_BETTER, *DIFFERENCE):
         return " pp"
     return " ms" if check["basis"] == "absolute" and check["metric"] in LATENCY else ""
 

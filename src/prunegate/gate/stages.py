@@ -42,7 +42,8 @@ def measure_stages(checkpoints: dict[str, Checkpoint], baseline: onnx.ModelProto
     metrics, verdict, samples = measure_and_gate(
         models, test, gates, target, validate.latency_repeats, validate.latency_warmup,
         validate.report_repeats, candidate_metrics=stability,
-        champion_unseen=None if champion is None else unseen_by(test, champion_split))
+        champion_unseen=None if champion is None else unseen_by(test, champion_split),
+        robustness=validate.robustness)
     metrics["target"] = {"name": validate.target, **metrics["target"]}
     metrics["kfold"] = kfold
     for stage, checkpoint in {**checkpoints, "quantized": checkpoints["distilled"]}.items():
@@ -64,5 +65,6 @@ def gate_deployable(candidate: onnx.ModelProto, baseline: onnx.ModelProto, test:
     metrics, verdict, _ = measure_and_gate(
         models, test, gates, target, validate.latency_repeats, validate.latency_warmup,
         validate.report_repeats, candidate="candidate",
-        champion_unseen=None if champion is None else unseen_by(test, champion_split))
+        champion_unseen=None if champion is None else unseen_by(test, champion_split),
+        robustness=validate.robustness)
     return metrics, verdict

@@ -34,6 +34,10 @@ def _prune_title(config: dict[str, Any]) -> str:
         how = f"|w| < {config['threshold']:g}"
     elif config.get("latency_budget_ms") is not None:
         how = f"to a {config['latency_budget_ms']:g} ms budget by {config.get('criterion', '?')}"
+    elif config.get("energy_budget_uj") is not None or config.get("energy_budget_ratio"):
+        budget = (f"{config['energy_budget_uj']:g} µJ" if config.get("energy_budget_uj")
+                  is not None else f"{config['energy_budget_ratio']:.0%} of dense")
+        how = f"to an energy budget of {budget} by {config.get('criterion', '?')}"
     elif config.get("layer_ratios"):
         how = ", ".join(f"{name} {ratio:.0%}" for name, ratio in config["layer_ratios"].items())
         how = f"{how} by {config.get('criterion', '?')}"

@@ -7,9 +7,10 @@ from prunegate.gate.stages import STAGES
 
 
 def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
-    """Stage × (accuracy, F1, size, params, p50, p95), then the verdict line."""
+    """Stage × (accuracy, F1, size, params, p50, p95, energy, robust accuracy), then the
+    verdict line."""
     rows = [f"{'stage':<10} {'accuracy':>8} {'f1':>7} {'size KB':>9} {'gzip KB':>8} "
-            f"{'params':>8} {'nonzero':>8} {'p50 µs':>8} {'p95 µs':>8}"]
+            f"{'params':>8} {'nonzero':>8} {'p50 µs':>8} {'p95 µs':>8} {'µJ':>7} {'robust':>7}"]
     for stage in STAGES:
         m = metrics["stages"].get(stage)
         if m is None:
@@ -17,7 +18,9 @@ def summary_table(metrics: dict[str, Any], verdict: dict[str, Any]) -> str:
         rows.append(f"{stage:<10} {m['accuracy']:>8.4f} {m['f1_macro']:>7.4f} "
                     f"{m['size_bytes'] / 1024:>9.1f} {m['size_compressed_bytes'] / 1024:>8.1f} "
                     f"{m['params']:>8d} {m['nonzero_params']:>8d} "
-                    f"{m['latency_p50_ms'] * 1000:>8.1f} {m['latency_p95_ms'] * 1000:>8.1f}")
+                    f"{m['latency_p50_ms'] * 1000:>8.1f} {m['latency_p95_ms'] * 1000:>8.1f} "
+                    f"{m.get('energy_uj', float('nan')):>7.3g} "
+                    + (f"{m['robust_accuracy']:>7.4f}" if "robust_accuracy" in m else f"{'—':>7}"))
     checks = [_check_line(c) for c in verdict["checks"]]
     # on FAIL the CLI's last line names the failing checks, so it is not repeated here
     last = [f"PASS: {failure_line(verdict)}"] if verdict["passed"] else []
@@ -56,6 +59,12 @@ def measured_choices(prune_report: dict[str, Any] | None = None,
                         "rule": f"latency budget {latency['budget_ms']} ms, greedy on measured "
                                 "savings (unresolved savings count as none)",
                         "pin": latency["pin"]})
+    energy = (prune_report or {}).get("energy")
+    if energy and energy.get("energy") == "measured":   # modelled: a pure function, no choice
+        ratios = ", ".join(f"{k} {v:.0%}" for k, v in energy["ratios"].items())
+        choices.append({"stage": "prune", "choice": f"layer ratios {ratios}",
+                        "rule": f"energy budget {energy['energy_budget_uj']:.4g} µJ, greedy "
+                                "on measured savings", "pin": energy["pin"]})
     return choices
 
 
@@ -95,6 +104,15 @@ def stage_notes(prune_report: dict[str, Any] | None,
     if left:
         notes.append(f"Left unpruned: {', '.join(left)}. Pruning them left the model unable to "
                      "run (a reshape or size its forward assumes), so they keep every neuron.")
+    energy = (prune_report or {}).get("energy")
+    if energy:
+        moves = "; ".join(f"{m['layer']} to {m['ratio']:.0%}: {m['cost']:.4g} µJ"
+                          for m in energy["steps"])
+        notes.append(f"Energy budget {energy['energy_budget_uj']:.4g} µJ per inference "
+                     f"({energy['energy']}, dense {energy['dense_uj']:.4g} µJ) "
+                     f"{'met' if energy['met'] else 'NOT met'} at {energy['energy_uj']:.4g} µJ, "
+                     f"most energy saved per importance lost first, the model re-evaluated "
+                     f"after each move: {moves or 'no move needed'}.")
     speed = (quantize_report or {}).get("speed_note")
     if speed:
         notes.append(f"Quantize: {speed}.")
@@ -137,8 +155,33 @@ def gate_markdown(metrics: dict[str, Any], verdict: dict[str, Any],
             lines.append(f"| {stage} | {m['accuracy']:.4f} | {m['size_bytes'] / 1024:.1f} | "
                          f"{m['size_compressed_bytes'] / 1024:.1f} | {m.get('macs', '—')} | "
                          f"{m['latency_p50_ms'] * 1000:.1f} | {m['latency_p95_ms'] * 1000:.1f} |")
-    return "\n".join(lines + _latency_table(metrics) + _kfold_lines(metrics)
+    return "\n".join(lines + _robustness_table(metrics) + _latency_table(metrics)
+                     + _kfold_lines(metrics)
                      + _choice_lines(choices or []) + [f"\n{n}" for n in notes or []]) + "\n"
+
+
+def _robustness_table(metrics: dict[str, Any]) -> list[str]:
+    """Energy per inference, calibration and accuracy on each perturbed copy, per stage."""
+    stages = [(s, m) for s in STAGES if (m := metrics["stages"].get(s)) is not None]
+    if not stages or "energy_uj" not in stages[0][1]:
+        return []
+    robust = metrics.get("robustness") or {}
+    copies = list(stages[0][1].get("robustness", {}))
+    sources = sorted({m["energy_source"] for _, m in stages})
+    lines = ["", f"Energy per inference at batch 1: {'; '.join(sources)}. Robustness: every "
+             "stage on the same perturbed copies of the test split"
+             + (f" (seed {robust.get('seed', 0)}: {', '.join(copies)})" if copies else
+                " (none applies to these inputs)")
+             + f"; ECE over {robust.get('ece_bins', 15)} confidence bins.", "",
+             "| stage | µJ / inference | ECE | robust accuracy |"
+             + "".join(f" {c} |" for c in copies),
+             "|---|---|---|---|" + "---|" * len(copies)]
+    for stage, m in stages:
+        per = m.get("robustness", {})
+        lines.append(f"| {stage} | {m['energy_uj']:.3g} | {m['ece']:.4f} | "
+                     + (f"{m['robust_accuracy']:.4f} |" if "robust_accuracy" in m else "— |")
+                     + "".join(f" {per[c]:.4f} |" if c in per else " — |" for c in copies))
+    return lines
 
 
 def _latency_table(metrics: dict[str, Any]) -> list[str]:
