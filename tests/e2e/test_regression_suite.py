@@ -16,7 +16,8 @@ from .conftest import LOOSE_GATES, ROOT
 pytestmark = pytest.mark.e2e
 PRUNEGATE = Path(sys.executable).with_name("prunegate")
 CHECKS = ["min_accuracy", "max_accuracy_drop_pp", "max_latency_p95_ms", "max_latency_ratio",
-          "max_size_ratio", "no_worse_than_champion", "per_class_recall_floor"]
+          "max_size_ratio", "max_robust_drop_pp", "no_worse_than_champion",
+          "per_class_recall_floor"]
 
 
 def run(project, *args: str) -> subprocess.CompletedProcess:

@@ -115,3 +115,18 @@ def test_every_stage_gets_an_energy_figure_that_says_where_it_came_from(tmp_path
     assert measured["b"]["energy_uj"] == 0.0
     assert measured["b"]["energy_modelled_uj"] == pytest.approx(
         energy_model(model)["uj_per_inference"])   # weights from dram, the default
+
+
+def test_a_gpu_target_reads_nvml_and_says_why_it_cannot_here():
+    """This machine has no NVIDIA driver: NVML initialises to nothing, and the reason is kept
+    for the one-line error a measured GPU target gets."""
+    pytest.importorskip("pynvml")
+    from prunegate.evaluation.energy import NvmlCounters
+    from prunegate.evaluation.targets import TargetProfile
+
+    setup = TargetProfile(provider="CUDAExecutionProvider", energy="auto").energy_setup()
+    assert isinstance(setup.counters, NvmlCounters)
+    if setup.counters.available:
+        pytest.skip("this machine has an NVIDIA GPU with an energy counter")
+    assert "NVML" in setup.counters.reason and not setup.measures   # auto: modelled here
+    assert isinstance(TargetProfile(energy="auto").energy_setup().counters, RaplCounters)

@@ -49,6 +49,8 @@ class RaplCounters:
     """The package-level powercap zones under ``root`` (``intel-rapl:0``, ``amd-rapl:0``…;
     their sub-zones, core and uncore, are inside the package and not summed again)."""
 
+    label = "powercap RAPL, CPU package"
+
     def __init__(self, root: Path = POWERCAP):
         self.root = Path(root)
         self.zones = sorted(p for p in self.root.glob("*-rapl:*")
@@ -77,8 +79,54 @@ class RaplCounters:
         return total
 
 
-def measured_uj_per_call(counters: RaplCounters, call: Callable[[], object], calls: int,
-                         clock: Callable[[], float] = time.perf_counter,
+class NvmlCounters:
+    """NVIDIA GPUs' energy since the driver loaded (NVML's total energy consumption, in mJ;
+    Volta and newer), through pynvml: ``pip install 'prunegate[gpu-energy]'``."""
+
+    label = "NVML, GPU"
+
+    def __init__(self):
+        self.handles, self.reason = [], ""
+        try:
+            import pynvml
+        except ImportError:
+            self.reason = "pynvml is not installed (pip install 'prunegate[gpu-energy]')"
+            return
+        self._nvml = pynvml
+        try:
+            pynvml.nvmlInit()
+            self.handles = [pynvml.nvmlDeviceGetHandleByIndex(i)
+                            for i in range(pynvml.nvmlDeviceGetCount())]
+        except pynvml.NVMLError as error:   # no driver, no GPU: nothing to read
+            self.reason = f"NVML cannot be read here ({error})"
+
+    @property
+    def available(self) -> bool:
+        try:
+            return bool(self.handles) and bool(self.read())
+        except Exception as error:  # pynvml.NVMLError_NotSupported on pre-Volta GPUs, among others
+            self.reason = f"NVML has no energy counter here ({error})"
+            return False
+
+    def read(self) -> dict[str, int]:
+        return {f"gpu{i}": 1000 * int(self._nvml.nvmlDeviceGetTotalEnergyConsumption(h))
+                for i, h in enumerate(self.handles)}
+
+    def spent_uj(self, before: dict[str, int], after: dict[str, int]) -> int:
+        """Microjoules between two readings (a 64-bit millijoule count: it does not wrap)."""
+        return sum(after[gpu] - start for gpu, start in before.items())
+
+
+GPU_PROVIDERS = ("CUDAExecutionProvider", "TensorrtExecutionProvider")
+
+
+def counters_for(provider: str) -> RaplCounters | NvmlCounters:
+    """The energy counters of the device that runs ``provider``'s kernels."""
+    return NvmlCounters() if provider in GPU_PROVIDERS else RaplCounters()
+
+
+def measured_uj_per_call(counters: RaplCounters | NvmlCounters, call: Callable[[], object],
+                         calls: int, clock: Callable[[], float] = time.perf_counter,
                          sleep: Callable[[float], None] = time.sleep) -> dict[str, float]:
     """µJ per call: the counters around ``calls`` calls, less the idle power measured over a
     sleep of the same length right before."""
@@ -95,7 +143,8 @@ def measured_uj_per_call(counters: RaplCounters, call: Callable[[], object], cal
     busy_uj, busy_s = counters.spent_uj(before, counters.read()), clock() - start
     idle_w = idle_uj / idle_s / 1e6 if idle_s > 0 else 0.0
     return {"uj_per_call": max(0.0, busy_uj - idle_w * 1e6 * busy_s) / calls,
-            "idle_watts": idle_w, "busy_seconds": busy_s, "source": "measured (powercap RAPL)"}
+            "idle_watts": idle_w, "busy_seconds": busy_s,
+            "source": f"measured ({counters.label})"}
 
 
 COMPUTE = ("Gemm", "MatMul", "Conv")
@@ -180,7 +229,7 @@ class EnergySetup:
     source: str = "modelled"
     weights_from: str = "dram"
     costs: EnergyCosts = EnergyCosts()
-    counters: RaplCounters | None = None
+    counters: RaplCounters | NvmlCounters | None = None
 
     @property
     def measures(self) -> bool:
@@ -217,7 +266,7 @@ def energy_per_inference(models: dict[str, Any], sessions: dict[str, Any], x: np
                                                        per_call[name])["uj_per_call"])
     for name, values in readings.items():
         out[name] |= {"energy_uj": float(np.median(values)),
-                      "energy_source": "measured (powercap RAPL, package, idle power "
+                      "energy_source": f"measured ({setup.counters.label}, idle power "
                                        f"subtracted; median of {rounds} interleaved blocks)",
                       "energy_measured_uj": values}
         log.info("%s: %.3g µJ per inference measured, %.3g modelled", name,

@@ -12,7 +12,14 @@ from typing import Any
 import onnxruntime as ort
 
 from prunegate.errors import ConfigError
-from prunegate.evaluation.energy import ENERGY_SOURCES, EnergyCosts, EnergySetup, RaplCounters
+from prunegate.evaluation.energy import (
+    ENERGY_SOURCES,
+    EnergyCosts,
+    EnergySetup,
+    NvmlCounters,
+    RaplCounters,
+    counters_for,
+)
 from prunegate.evaluation.latency import CALLS, make_session
 from prunegate.validators import choose, from_dict, integer
 
@@ -73,10 +80,13 @@ class TargetProfile:
     def gate_batch(self) -> int:
         return self.batch_sizes[0]
 
-    def energy_setup(self, counters: RaplCounters | None = None) -> EnergySetup:
+    def energy_setup(self, counters: RaplCounters | NvmlCounters | None = None) -> EnergySetup:
+        """How this target's energy is obtained; measured from the counters of the device
+        its provider runs on (RAPL for the CPU, NVML for an NVIDIA GPU)."""
+        if counters is None and self.energy != "modelled":
+            counters = counters_for(self.provider)
         return EnergySetup(self.energy, self.energy_weights_from,
-                           from_dict(EnergyCosts, self.energy_costs, "energy_costs"),
-                           counters or RaplCounters())
+                           from_dict(EnergyCosts, self.energy_costs, "energy_costs"), counters)
 
     def session(self, model_bytes: bytes) -> ort.InferenceSession:
         return make_session(model_bytes, self.intra_op_threads, self.inter_op_threads,
@@ -102,9 +112,12 @@ def select_target(profiles: dict[str, TargetProfile], name: str) -> TargetProfil
                           f"build does not have (it has: {', '.join(available)}). Run on the "
                           "target machine with the matching onnxruntime package, or pick "
                           "another validate.target.")
-    if profile.energy == "measured" and not RaplCounters().available:
-        raise ConfigError(f"target '{name}' measures energy (energy: measured), but this machine "
-                          "has no readable powercap RAPL counter (/sys/class/powercap/*-rapl:*/"
-                          "energy_uj; reading it needs root on many kernels). Run on the target "
-                          "with read access, or set energy: auto or modelled.")
+    counters = counters_for(profile.provider) if profile.energy == "measured" else None
+    if counters is not None and not counters.available:
+        where = (counters.reason if isinstance(counters, NvmlCounters) else
+                 "this machine has no readable powercap RAPL counter (/sys/class/powercap/"
+                 "*-rapl:*/energy_uj; reading it needs root on many kernels)")
+        raise ConfigError(f"target '{name}' measures energy (energy: measured), but {where}. "
+                          "Run on the target with read access, or set energy: auto or "
+                          "modelled.")
     return profile
