@@ -112,17 +112,19 @@ def perturb(x: np.ndarray, spec: dict[str, Any], seed: int) -> np.ndarray:
     kind, amount = spec["kind"], spec[KINDS[spec["kind"]][0]]
     x = np.asarray(x, dtype=np.float32)
     spread = float(x.max() - x.min()) or 1.0
+    # float32 throughout: a copy of a large test split is held once per perturbation
     if kind == "gaussian_noise":
-        out = x + rng.normal(0.0, amount * spread, x.shape)
+        out = x + np.float32(amount * spread) * rng.standard_normal(x.shape, dtype=np.float32)
     elif kind == "brightness":
-        out = x + amount * spread
+        out = x + np.float32(amount * spread)
     elif kind == "contrast":
         mean = x.mean(axis=(1, 2, 3), keepdims=True)
-        out = mean + amount * (x - mean)
+        out = mean + np.float32(amount) * (x - mean)
     elif kind == "shift":
         out = _shift(x, amount, rng)
     else:  # feature_noise
-        out = x + rng.normal(0.0, 1.0, x.shape) * (amount * x.std(axis=0, keepdims=True))
+        scale = (np.float32(amount) * x.std(axis=0, keepdims=True)).astype(np.float32)
+        out = x + rng.standard_normal(x.shape, dtype=np.float32) * scale
     return np.ascontiguousarray(out, dtype=np.float32)
 
 

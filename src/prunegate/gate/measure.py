@@ -22,7 +22,7 @@ from prunegate.evaluation.latency import measure_interleaved
 from prunegate.evaluation.metrics import NO_CLASS, classification_metrics, logits_onnx, predictions
 from prunegate.evaluation.noise import cpu_mark, other_load_since
 from prunegate.evaluation.perturb import RobustnessConfig
-from prunegate.evaluation.robustness import perturbed_copies, robust_scores
+from prunegate.evaluation.robustness import robust_scores
 from prunegate.evaluation.size import onnx_size
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate import resolution
@@ -91,7 +91,8 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
     labels = sorted(set(test["y"].tolist()))
     classes = [str(c) for c in test["classes"]] if "classes" in test else None
     robustness = robustness or RobustnessConfig()
-    copies = perturbed_copies(test["x"], robustness)
+    robust = robust_scores({name: sessions[name] for name in models}, test["x"], test["y"],
+                           robustness)
     energy = energy_per_inference(models, sessions, batch_of(test["x"], 1), target.energy_setup())
     results, evidence = {}, {}
     for name, model in models.items():
@@ -103,9 +104,8 @@ def measure_models(models: dict[str, onnx.ModelProto], test: dict[str, np.ndarra
                          "ece": ece(confidence, correct, robustness.ece_bins),
                          "nonfinite_outputs": int(np.sum(predicted == NO_CLASS))}
         scores = {}
-        if copies:
-            per_copy, scores["robust_accuracy"] = robust_scores(sessions[name], copies,
-                                                                test["y"])
+        if robust:
+            per_copy, scores["robust_accuracy"] = robust[name]
             results[name] |= {"robust_accuracy": float(scores["robust_accuracy"].mean()),
                               "robustness": per_copy}
         if results[name]["nonfinite_outputs"]:
