@@ -81,7 +81,9 @@ search: $(STAMP)  ## constraint search over the chain: make search [RECIPE=..] [
 	$(VENV)/bin/prunegate search --recipe $(RECIPE) $(if $(PARAMS),--params "$(PARAMS)")
 
 airflow-dag: $(STAMP)  ## write deploy/airflow/prunegate_<recipe>_dag.py (kedro-airflow) [RECIPE=..]
-	$(VENV)/bin/kedro airflow create --env $(RECIPE) --target-dir deploy/airflow --jinja-file deploy/airflow/dag_template.j2
+	@# kedro-airflow names the file after the environment (local); one DAG per recipe is wanted
+	$(VENV)/bin/kedro airflow create --params recipe=$(RECIPE) --target-dir deploy/airflow/.new --jinja-file deploy/airflow/dag_template.j2
+	mv deploy/airflow/.new/prunegate_dag.py deploy/airflow/prunegate_$(RECIPE)_dag.py && rmdir deploy/airflow/.new
 
 gate-audit: $(STAMP)  ## gate the last run's artifacts 20x per scenario: false alarms and misses
 	$(VENV)/bin/prunegate gate-audit --recipe $(RECIPE)

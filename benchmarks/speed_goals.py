@@ -89,7 +89,7 @@ def base_parameters(recipe: str | None = None) -> dict:
     for path in sorted((ROOT / "conf" / "base").glob("parameters_*.yml")):
         params.update(yaml.safe_load(path.read_text()))
     if recipe:
-        own = yaml.safe_load((ROOT / "conf" / recipe / "parameters.yml").read_text())
+        own = yaml.safe_load((ROOT / "conf" / "recipes" / recipe / "parameters.yml").read_text())
         for section in ("prune", "distill", "quantize"):
             for key, value in (own.get(section) or {}).items():
                 merged = params[section].get(key)

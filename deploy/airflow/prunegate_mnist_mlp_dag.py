@@ -10,8 +10,10 @@ from airflow.sdk import dag, task
 from kedro.framework.session import KedroSession
 from kedro.framework.project import configure_project
 
-# Kedro settings required to run your pipeline
-env = "mnist_mlp"
+# Kedro settings required to run your pipeline: the recipe (conf/recipes/<recipe>) and the
+# environment layered over it (conf/local unless PRUNEGATE_ENV names a deployment environment)
+recipe = "mnist_mlp"
+env = os.environ.get("PRUNEGATE_ENV", "local")
 pipeline_name = "__default__"
 # where the project (conf/, pipelines/, data/) is checked out on the Airflow workers
 project_path = Path(os.environ.get("PRUNEGATE_PROJECT", Path.cwd()))
@@ -22,7 +24,8 @@ conf_source = "" or project_path / "conf"
 def _run_kedro_node(node_names=None, namespaces=None):
     """Run a Kedro pipeline slice. Pass node_names for regular node groups or namespaces for namespace groups."""
     configure_project(package_name)
-    with KedroSession.create(project_path=project_path, env=env, conf_source=conf_source) as session:
+    with KedroSession.create(project_path=project_path, env=env, conf_source=conf_source,
+                             runtime_params={"recipe": recipe}) as session:
         if namespaces is not None:
             session.run(pipeline_names=[pipeline_name], namespaces=namespaces)
         else:

@@ -14,15 +14,15 @@ for _key, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED":
 # Kedro 1.7 calls an OmegaConf API that OmegaConf 2.4 deprecates: not actionable for a user.
 warnings.filterwarnings("ignore", message=".*register_new_resolver", category=UserWarning)
 
-from kedro.config import OmegaConfigLoader  # noqa: E402
-
+from prunegate.app.config_loader import RecipeConfigLoader  # noqa: E402
 from prunegate.app.hooks import PrunegateHooks  # noqa: E402
 
 HOOKS = (PrunegateHooks(),)
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
-# A recipe is a Kedro environment (conf/<recipe>/) holding only what differs from conf/base;
-# "soft" merges those keys into base instead of replacing whole top-level sections.
+CONFIG_LOADER_CLASS = RecipeConfigLoader
+# Layers: conf/base, then the recipe (conf/recipes/<recipe>/, only what differs from base), then
+# the Kedro environment (conf/local, or --env staging). "soft" merges a layer's keys into the
+# one below instead of replacing whole top-level sections.
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

@@ -11,15 +11,15 @@ from prunegate.errors import ConfigError
 CONF = Path(__file__).parents[2] / "conf"
 
 
-def load_env(env: str) -> dict:
+def load_env(recipe: str) -> dict:
     """A recipe's parameters merged exactly as `kedro run --config` merges them (soft: a
-    recipe's keys merge into conf/base's at every depth)."""
-    from kedro.config import OmegaConfigLoader
-
+    recipe's keys merge into conf/base's at every depth), without this machine's conf/local."""
+    from prunegate.app.config_loader import RecipeConfigLoader
     from prunegate.settings import CONFIG_LOADER_ARGS
 
-    return dict(OmegaConfigLoader(str(CONF), **{**CONFIG_LOADER_ARGS,
-                                                "default_run_env": env})["parameters"])
+    return dict(RecipeConfigLoader(str(CONF), runtime_params={"recipe": recipe},
+                                   **{**CONFIG_LOADER_ARGS, "default_run_env": "base"}
+                                   )["parameters"])
 
 
 RECIPES = sorted(p.stem for p in (CONF.parent / "pipelines").glob("*.yml"))
@@ -41,10 +41,11 @@ def test_every_recipe_parses(recipe):
     assert configs["mlflow"].registered_model.startswith("prunegate-")
 
 
-def test_recipe_files_name_their_conf_env():
+def test_recipe_files_name_their_own_conf_folder_and_no_environment():
     for recipe in (CONF.parent / "pipelines").glob("*.yml"):
-        env = yaml.safe_load(recipe.read_text())["run"]["env"]
-        assert (CONF / env).is_dir(), f"{recipe.name} names missing conf/{env}"
+        run = yaml.safe_load(recipe.read_text())["run"]
+        assert run["recipe"] == recipe.stem and "env" not in run, recipe.name
+        assert (CONF / "recipes" / recipe.stem).is_dir(), f"{recipe.name}: no conf/recipes/"
 
 
 def test_unknown_section_gets_a_suggestion():

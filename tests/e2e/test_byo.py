@@ -62,14 +62,14 @@ def test_a_csv_runs_the_whole_chain_with_the_template(csv_project):
 
 def test_bad_byo_config_is_refused_before_anything_runs(csv_project):
     project, before = csv_project, aliases(csv_project)
-    catalog = project.path / "conf/template_custom/catalog.yml"
+    catalog = project.path / "conf/recipes/template_custom/catalog.yml"
     good = catalog.read_text()
     catalog.write_text(good.replace("label_column: label", "label_column: tier"))
     done = project.run(*RECIPE, "--params", f"{TINY},{LOOSE}")
     assert_failed_cleanly(project, done, 2, "has no label column 'tier'. Its columns: f0, f1",
                           "Set label_column on the catalog entry raw_input", before)
     catalog.write_text(good)
-    params = project.path / "conf/template_custom/parameters.yml"
+    params = project.path / "conf/recipes/template_custom/parameters.yml"
     text = params.read_text()
     params.write_text(text.replace('"prunegate.models.zoo:LeNet300100"', '"my_pkg.models:build"'))
     done = project.run(*RECIPE, "--params", f"{TINY},{LOOSE}")
@@ -84,10 +84,10 @@ def test_an_image_folder_and_a_factory_in_src(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(project.path / "src")  # kedro puts src/ on the path; so do we
     images = project.path / "data/01_raw/shapes"
     write_example_images(images, per_class=350, size=12)
-    catalog = project.path / "conf/template_custom/catalog.yml"
+    catalog = project.path / "conf/recipes/template_custom/catalog.yml"
     catalog.write_text("raw_input:\n  type: prunegate.datasets.ImageFolderDataset\n"
                        f"  path: {images}\n")
-    params = project.path / "conf/template_custom/parameters.yml"
+    params = project.path / "conf/recipes/template_custom/parameters.yml"
     params.write_text(params.read_text()
                       .replace('"prunegate.models.zoo:LeNet300100"', '"byo_models:tiny_cnn"')
                       .replace("kwargs: {hidden: [128, 64]}", "kwargs: {}")

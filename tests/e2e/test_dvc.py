@@ -163,11 +163,13 @@ def test_the_plan_job_refuses_to_run_without_a_shared_registry(repo):
 def test_the_runner_comes_from_the_recipes_target_profile(repo):
     """compress.yml's runs-on: a recipe for an edge device names its self-hosted runner's labels.
     Asked on the scheduling machine, which need not have the target's execution provider."""
-    (repo.path / "pipelines" / "edge.yml").write_text("run: {pipelines: __default__, env: edge}\n")
-    (repo.path / "conf" / "edge").mkdir()
-    (repo.path / "conf" / "edge" / "targets.yml").write_text(
+    (repo.path / "pipelines" / "edge.yml").write_text(
+        "run: {pipelines: __default__, recipe: edge}\n")
+    edge = repo.path / "conf" / "recipes" / "edge"
+    edge.mkdir()
+    (edge / "targets.yml").write_text(
         "targets:\n  jetson: {provider: CUDAExecutionProvider, runs_on: [self-hosted, arm64]}\n")
-    (repo.path / "conf" / "edge" / "parameters.yml").write_text("validate: {target: jetson}\n")
+    (edge / "parameters.yml").write_text("validate: {target: jetson}\n")
     info = sh(repo, str(PRUNEGATE), "info", "--recipe", "edge", "--field", "runs_on")
     assert json.loads(info.stdout) == ["self-hosted", "arm64"]
     hosted = sh(repo, str(PRUNEGATE), "info", "--recipe", "mnist_mlp", "--field", "runs_on")

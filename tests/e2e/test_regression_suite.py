@@ -43,7 +43,7 @@ def regression_project(gated_project):
     """The shared gated run, with its loose budgets in the recipe's config (the suite reads the
     recipe, not --params) and the suite copied in."""
     project = gated_project
-    with (project.path / "conf" / "mnist_mlp" / "parameters.yml").open("a") as f:
+    with (project.path / "conf" / "recipes" / "mnist_mlp" / "parameters.yml").open("a") as f:
         yaml.safe_dump({"gates": LOOSE_GATES, "validate": {"latency_repeats": 1000}}, f)
     (project.path / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", project.path / "tests" / "conftest.py")

@@ -60,7 +60,7 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     assert train.data.params["model.name"] == "lenet_300_100"
 
     # the saved artifacts re-gated (no retraining) against an impossible accuracy floor
-    bad = project.run("--env", "mnist_mlp", "--pipelines", "validate",
+    bad = project.run("--recipe", "mnist_mlp", "--pipelines", "validate",
                       "--params", f"{LOOSE},{FAST_GATE},gates.min_accuracy=0.999")
     assert bad.returncode == 1
     last = bad.stderr.strip().splitlines()[-1]

@@ -33,8 +33,10 @@ def database():
 def test_pipeline_registers_and_promotes_on_postgres_without_leaking_the_password(project,
                                                                                    database):
     password = database.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
-    # the URI with its password sits only in git-ignored conf/local, as a team would keep it
-    (project.path / "conf/local/mlflow.yml").write_text(f"tracking_uri: {database}\n")
+    # the URI with its password sits only in Kedro's credentials, in git-ignored conf/local, as a
+    # team would keep it; the recipe's run must layer conf/local over conf/recipes/mnist_mlp
+    (project.path / "conf/local/credentials.yml").write_text(
+        f"mlflow:\n  tracking_uri: {database}\n")
     project.uri = ""                         # no MLFLOW_TRACKING_URI: conf/local must be used
     result = project.run("--config", "pipelines/mnist_mlp.yml", "--params", f"{TINY},{LOOSE}")
     assert result.returncode == 0, result.stderr[-2000:]

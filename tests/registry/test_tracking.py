@@ -3,7 +3,7 @@
 import pytest
 
 from prunegate.errors import ConfigError
-from prunegate.registry.tracking import TrackingConfig, _local_uri, flatten, redact
+from prunegate.registry.tracking import TrackingConfig, flatten, redact, with_credentials
 
 
 def test_redact_hides_passwords_only():
@@ -16,22 +16,28 @@ def test_flatten_redacts_tracking_uris_and_nests_keys():
     assert flat == {"mlflow.tracking_uri": "http://u:***@host", "prune.sparsity": "0.7"}
 
 
-def test_uri_precedence_environment_then_conf_local_then_config(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def test_uri_precedence_environment_then_credentials_then_config(monkeypatch):
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
+        monkeypatch.delenv(key, raising=False)
     config = TrackingConfig(tracking_uri="sqlite:///base.db")
     assert config.uri == "sqlite:///base.db"
-    (tmp_path / "conf/local").mkdir(parents=True)
-    (tmp_path / "conf/local/mlflow.yml").write_text("tracking_uri: sqlite:///local.db\n")
-    assert config.uri == "sqlite:///local.db"
+    local = with_credentials(config, {"tracking_uri": "sqlite:///local.db", "username": "bob",
+                                      "password": "pw"})
+    assert local.uri == "sqlite:///local.db" and config.uri == "sqlite:///base.db"
+    import os
+    assert os.environ["MLFLOW_TRACKING_USERNAME"] == "bob"
+    assert os.environ["MLFLOW_TRACKING_PASSWORD"] == "pw"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5999")
-    assert config.uri == "http://127.0.0.1:5999"
+    assert local.uri == "http://127.0.0.1:5999"
+    assert with_credentials(config, {}) is config
 
 
-def test_bad_local_file_and_bad_scheme_are_config_errors(tmp_path, monkeypatch):
-    (tmp_path / "mlflow.yml").write_text("- a list\n")
-    with pytest.raises(ConfigError, match="must be a mapping"):
-        _local_uri(tmp_path / "mlflow.yml")
+def test_bad_credentials_and_bad_scheme_are_config_errors(monkeypatch):
+    with pytest.raises(ConfigError, match="may hold tracking_uri, username, password, token; "
+                                          "got \\['uri'\\]"):
+        with_credentials(TrackingConfig(), {"uri": "sqlite:///x.db"})
+    with pytest.raises(ConfigError, match="'mlflow.password' must be a string"):
+        with_credentials(TrackingConfig(), {"password": 123})
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with pytest.raises(ConfigError, match="unsupported tracking URI scheme 'ftp'"):
         TrackingConfig(tracking_uri="ftp://x")

@@ -54,7 +54,7 @@ def test_bad_config_is_refused_before_any_work(project, case):
 def test_every_other_bad_value_is_named_with_its_fix(case):
     recipe, override, problem, fix = CASES[case]
     assert recipe == RECIPE
-    params = load_env("mnist_mlp")                  # pipelines/mnist_mlp.yml's conf env
+    params = load_env("mnist_mlp")                  # pipelines/mnist_mlp.yml's recipe
     for section, values in parse_overrides(override).items():   # as --params reads them
         params[section] = {**params[section], **values}
     with pytest.raises(ConfigError) as error:
@@ -83,7 +83,10 @@ LAUGHS = """run:
     (LAUGHS, "cannot be read as a run config (YAML node expansion exceeds the configured "
      "limit of 10000)", "Write it as plain YAML"),
     ("run:\n  env: ../../tmp\n", "env '../../tmp' is not a configuration environment",
-     "an env is a folder name under conf/, one of base, deep_compression"),
+     "an env is a folder under conf/ layered over the recipe, one of local"),
+    ("run:\n  recipe: ../base\n", "unknown recipe '../base'", "Recipes: deep_compression"),
+    ("run:\n  recipee: mnist_mlp\n", "'recipee' is not a run option",
+     "did you mean 'recipe'"),
 ])
 def test_a_hostile_run_config_is_one_line_and_exit_2(project, config, problem, fix):
     path = project.path / "pipelines" / "hostile.yml"

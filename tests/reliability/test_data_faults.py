@@ -85,7 +85,7 @@ CASES = {
 def ingested(tmp_path_factory):
     """A project whose splits were ingested once; each case corrupts a copy of it."""
     project = make_project(tmp_path_factory.mktemp("ingested"))
-    done = project.run("--env", "mnist_mlp", "--pipelines", "ingest")
+    done = project.run("--recipe", "mnist_mlp", "--pipelines", "ingest")
     assert done.returncode == 0, done.stderr[-2000:]
     return project
 
@@ -100,7 +100,7 @@ def test_bad_data_stops_before_training_and_a_fixed_rerun_passes(ingested, tmp_p
     corrupt(folder)
     before = aliases(project)
 
-    result = project.run("--env", "mnist_mlp", "--from-nodes", "validate_data", "--params", TINY)
+    result = project.run("--recipe", "mnist_mlp", "--from-nodes", "validate_data", "--params", TINY)
     assert_failed_cleanly(project, result, 2, problem, fix, before,
                           ignore=tuple(folder / name for name in SPLITS[1:]))
     assert not (tmp_path / "data/06_models/baseline.pt").exists()          # nothing trained
@@ -108,7 +108,7 @@ def test_bad_data_stops_before_training_and_a_fixed_rerun_passes(ingested, tmp_p
 
     for name, content in good.items():                                     # the cause removed
         (folder / name).write_bytes(content)
-    rerun = project.run("--env", "mnist_mlp", "--pipelines", "validate_data")
+    rerun = project.run("--recipe", "mnist_mlp", "--pipelines", "validate_data")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     report = json.loads((tmp_path / "data/08_reporting/data_validation.json").read_text())
     assert report["success"] is True                   # training would now go ahead

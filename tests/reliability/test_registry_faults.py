@@ -46,7 +46,7 @@ def challenger(project) -> str:
     model = onnx.load(str(deployable))
     model.doc_string = f"challenger {uuid.uuid4().hex}"
     onnx.save(model, str(deployable))
-    done = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    done = project.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                        f"{LOOSE},{FAST_GATE},mlflow.promote=false")
     assert done.returncode == 0, done.stderr[-3000:]
     return aliases(project)[MODEL]["challenger"]
@@ -70,14 +70,14 @@ def test_a_corrupt_onnx_file_handed_to_the_gate(gated):
                           "Re-export it or re-run the recipe", before)
 
     deployable.write_bytes(good[: len(good) // 3])
-    result = gated.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    result = gated.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                        f"{LOOSE},{FAST_GATE}")
     assert_failed_cleanly(gated, result, 2, "model.int8.onnx is corrupt",
                           "Delete it and re-run the pipeline that writes it", before,
                           ignore=(deployable,))
 
     deployable.write_bytes(good)                      # the cause removed
-    rerun = gated.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    rerun = gated.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                       f"{LOOSE},{FAST_GATE},mlflow.promote=false")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
 
@@ -125,7 +125,7 @@ def test_a_tag_edited_to_passed_cannot_get_a_failing_version_promoted(gated):
     deployable = gated.path / "data/06_models/model.int8.onnx"
     good = deployable.read_bytes()
     shutil.copy(gated.path / "data/06_models/baseline.onnx", deployable)
-    failed = gated.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    failed = gated.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                        f"{LOOSE},{FAST_GATE}")
     deployable.write_bytes(good)
     assert failed.returncode == 1, failed.stderr[-3000:]
@@ -195,12 +195,12 @@ def test_a_read_only_tracking_database_is_named_with_its_permission(gated):
                     "cannot be made read-only")
     before = aliases(gated)
     try:
-        result = gated.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+        result = gated.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                            f"{LOOSE},{FAST_GATE}")
     finally:
         subprocess.run(["chattr", "-i", str(db)], check=True)
     assert_failed_cleanly(gated, result, 2, f"The tracking database {db} is read-only for "
                           "this user", f"chmod u+w {db} {db.parent}", before)
-    rerun = gated.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    rerun = gated.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                       f"{LOOSE},{FAST_GATE},mlflow.promote=false")
     assert rerun.returncode == 0, rerun.stderr[-3000:]

@@ -48,7 +48,7 @@ def test_kill_9_during_fine_tuning_then_a_rerun_succeeds(project):
 
     # the re-run resumes from what the dead run saved: the splits, the data gate's verdict and
     # the trained baseline are whole, so it starts again at pruning
-    rerun = project.run("--env", "mnist_mlp", "--from-nodes", "prune_model", "--params",
+    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune_model", "--params",
                         f"{TINY},{LOOSE}")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "Running node: train_baseline" not in rerun.stderr
@@ -105,7 +105,7 @@ def test_a_second_run_in_the_same_folder_is_refused_and_the_record_stays_true(pr
     assert not (project.path / "data/.prunegate.lock.json").exists()   # released
 
     # the re-run: the same bytes gated again reuse their version, nothing registered twice
-    rerun = project.run("--env", "mnist_mlp", "--pipelines", "validate", "--params",
+    rerun = project.run("--recipe", "mnist_mlp", "--pipelines", "validate", "--params",
                         f"{LOOSE},{FAST_GATE}")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "the same bytes as the champion; nothing moved" in rerun.stdout + rerun.stderr
@@ -130,6 +130,6 @@ def test_an_interrupted_run_ends_its_mlflow_runs_and_says_so(project, sig, code)
     assert set(status.values()) == {"KILLED", "FINISHED"}, status
     assert aliases(project) == {}
     assert not (project.path / "data/.prunegate.lock.json").exists()   # the folder is free
-    rerun = project.run("--env", "mnist_mlp", "--from-nodes", "prune_model", "--params",
+    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune_model", "--params",
                         f"{TINY},{LOOSE}")
     assert rerun.returncode == 0, rerun.stderr[-3000:]

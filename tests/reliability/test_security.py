@@ -42,7 +42,8 @@ def test_a_malicious_pickle_is_refused_and_never_runs(tmp_path):
 
 
 def test_credentials_live_only_in_git_ignored_places():
-    for path in ("conf/local/credentials.yml", "conf/local/mlflow.yml"):
+    for path in ("conf/local/credentials.yml", "conf/local/parameters.yml",
+                 "conf/staging/credentials.yml"):
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT)
         assert ignored.returncode == 0, f"{path} is not git-ignored"
 

@@ -1,5 +1,5 @@
 """The ``prunegate`` command group: run (``kedro run`` with one-line errors), gate, info, diff,
-example-data, the measurement commands (cli_bench.py), the registry commands (cli_registry.py)
+example-data, the measurement commands (cli_bench.py), the model registry commands (cli_models.py)
 and search (cli_search.py). ``prunegate <command> --help`` explains each."""
 
 import json
@@ -10,10 +10,10 @@ import click
 
 from prunegate.app.cli_bench import bench, bench_family, gate_audit, recipes_check
 from prunegate.app.cli_errors import clean_errors, recipe_option
-from prunegate.app.cli_registry import promote, registry, rollback
+from prunegate.app.cli_models import models, promote, rollback
 from prunegate.app.cli_run import run
 from prunegate.app.cli_search import search
-from prunegate.app.project import require_recipe
+from prunegate.app.project import recipe_session
 from prunegate.errors import ConfigError
 
 
@@ -46,7 +46,6 @@ def gate(recipe: str, candidate: str | None) -> None:
     unreachable tracking store), 3 undecided (the test data or the machine's noise could not
     settle a check).
     """
-    from kedro.framework.session import KedroSession
 
     from prunegate.app.project import gate_candidate
     from prunegate.gate.rule import raise_unless_passed
@@ -57,8 +56,7 @@ def gate(recipe: str, candidate: str | None) -> None:
         click.echo(summary_table(metrics, verdict))
         raise_unless_passed(verdict)
         return
-    require_recipe(recipe)
-    with KedroSession.create(env=recipe) as session:
+    with recipe_session(recipe) as session:
         session.run(pipeline_names=["validate"])
 
 
@@ -110,7 +108,7 @@ def diff(base: str, head: str, base_label: str) -> None:
                nl=False)
 
 
-for command in (bench, bench_family, recipes_check, gate_audit, registry, promote, rollback,
+for command in (bench, bench_family, recipes_check, gate_audit, models, promote, rollback,
                 search):
     cli.add_command(command)
 

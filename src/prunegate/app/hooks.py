@@ -19,7 +19,7 @@ from kedro.framework.hooks import hook_impl
 from prunegate import registry
 from prunegate.app.folder_lock import FolderLock
 from prunegate.app.interrupts import raise_if_interrupted
-from prunegate.app.recipe import check_params
+from prunegate.app.project import context_configs
 from prunegate.data.expectations import require_valid
 from prunegate.data.splits import data_sha256
 from prunegate.gate.resolution import require_resolvable
@@ -58,10 +58,12 @@ class PrunegateHooks:
         self.release: registry.Release | None = None
         self.memory: dict[str, Any] = {}
         self.data_folder = Path("data")
+        self.config_loader: Any = {}
 
     @hook_impl
     def after_context_created(self, context) -> None:
         self.data_folder = Path(context.config_loader["globals"].get("data", "data"))
+        self.config_loader = context.config_loader  # credentials.yml, read when the run starts
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
@@ -77,7 +79,7 @@ class PrunegateHooks:
             raise
 
     def _start(self, params: dict[str, Any], pipeline, catalog) -> None:
-        self.configs = check_params(params)
+        self.configs = context_configs(params, self.config_loader)
         for key in NODE_CONFIGS:
             catalog[f"config:{key}"] = self.configs[key]
         self.params, self.verdict, self.deployable_uri = params, None, None

@@ -36,13 +36,43 @@ def require_recipe(recipe: str) -> None:
                           f"Recipes: {', '.join(known)}.")
 
 
-def _context(recipe: str, runtime_params: dict[str, Any] | None = None):
+def recipe_session(recipe: str, runtime_params: dict[str, Any] | None = None,
+                   env: str | None = None):
+    """A Kedro session of the recipe: conf/base, conf/recipes/<recipe>, then ``env``
+    (conf/local unless named), as ``kedro run --recipe`` layers them."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     require_recipe(recipe)
     bootstrap_project(Path.cwd())
-    return KedroSession.create(env=recipe, runtime_params=runtime_params).load_context()
+    return KedroSession.create(env=env, runtime_params={**(runtime_params or {}),
+                                                        "recipe": recipe})
+
+
+def _context(recipe: str, runtime_params: dict[str, Any] | None = None):
+    return recipe_session(recipe, runtime_params).load_context()
+
+
+def mlflow_credentials(config_loader) -> dict[str, Any]:
+    """The ``mlflow`` entry of Kedro's credentials (conf/local/credentials.yml), if any."""
+    from kedro.config import MissingConfigException
+
+    try:
+        credentials = config_loader["credentials"] or {}
+    except (MissingConfigException, KeyError):  # no credentials file in any layer
+        return {}
+    return credentials.get("mlflow") or {}
+
+
+def context_configs(params: dict[str, Any], config_loader) -> dict[str, Any]:
+    """The checked configs of a run's parameters, with Kedro's MLflow credentials applied."""
+    from prunegate import registry
+    from prunegate.app.recipe import check_params
+
+    configs = check_params(params)
+    configs["mlflow"] = registry.with_credentials(configs["mlflow"],
+                                                  mlflow_credentials(config_loader))
+    return configs
 
 
 def recipe_context(recipe: str, connect: bool = True, params: str | None = None
@@ -50,10 +80,9 @@ def recipe_context(recipe: str, connect: bool = True, params: str | None = None
     """The recipe's checked configs and its catalog; MLflow connected unless ``connect`` is off.
     ``params``: overrides in kedro run's --params form, as the run had them."""
     from prunegate import registry
-    from prunegate.app.recipe import check_params
 
     context = _context(recipe, parse_overrides(params) or None)
-    configs = check_params(context.params)
+    configs = context_configs(context.params, context.config_loader)
     if connect:
         registry.connect(configs["mlflow"])
     return configs, context.catalog

@@ -15,7 +15,7 @@ from typing import Any
 import onnx
 
 from prunegate import registry
-from prunegate.app.project import _context
+from prunegate.app.project import _context, context_configs, recipe_session
 from prunegate.app.recipe import check_params
 from prunegate.atomic import write_atomic
 from prunegate.data.splits import data_sha256
@@ -34,7 +34,7 @@ summary = logging.getLogger("prunegate.summary")
 def search_recipe(recipe: str, overrides: dict[str, Any]) -> dict[str, Any]:
     context = _context(recipe, overrides)
     params = context.params
-    configs = check_params(params)
+    configs = context_configs(params, context.config_loader)
     config = from_dict(SearchConfig, params.get("search"), "search")
     # a bad space, constraint or Ray address: refused before any training
     preflight(params, config, check_params)
@@ -79,10 +79,8 @@ def _with_baseline(recipe: str, context, overrides: dict[str, Any]):
     catalog = context.catalog
     if all(catalog.exists(name) for name in ("baseline_model", "train", "val", "test")):
         return catalog
-    from kedro.framework.session import KedroSession
-
     summary.info("no baseline for %s yet: running the recipe up to train_baseline", recipe)
-    with KedroSession.create(env=recipe, runtime_params=overrides) as session:
+    with recipe_session(recipe, overrides) as session:
         session.run(to_nodes=["train_baseline"])
     return _context(recipe, overrides).catalog
 

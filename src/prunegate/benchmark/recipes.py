@@ -62,7 +62,7 @@ def compression_seconds(log_text: str) -> float:
 
 
 def _data_folder(project: Path, recipe: str) -> str:
-    globals_file = project / "conf" / recipe / "globals.yml"
+    globals_file = project / "conf" / "recipes" / recipe / "globals.yml"
     if not globals_file.exists():
         return "data"
     for line in globals_file.read_text().splitlines():

@@ -2,8 +2,8 @@
 
 ``conf/base/targets.yml`` names the profiles and a recipe picks one with ``validate.target``. A
 self-hosted runner with other hardware adds its own profile (there, or in
-``conf/<recipe>/targets.yml``) and points its recipe at it. The gate's latency checks use the
-first batch size; the others are measured and reported beside it.
+``conf/recipes/<recipe>/targets.yml``) and points its recipe at it. The gate's latency checks use
+the first batch size; the others are measured and reported beside it.
 """
 
 from dataclasses import dataclass, field

@@ -17,7 +17,13 @@ from prunegate.registry.release import (
     promote_release,
     register_release,
 )
-from prunegate.registry.tracking import RunTracker, TrackingConfig, connect, flatten
+from prunegate.registry.tracking import (
+    RunTracker,
+    TrackingConfig,
+    connect,
+    flatten,
+    with_credentials,
+)
 from prunegate.registry.versions import (
     CHALLENGER,
     CHAMPION,
@@ -35,4 +41,4 @@ __all__ = ["CHALLENGER", "CHAMPION", "Champion", "Release", "RunTracker", "Track
            "register_release",
            "compare_versions", "connect", "fetch_for_gate", "fetch_verified", "flatten",
            "promote", "register_deployable", "release_tags", "resolve_model_uri", "rollback",
-           "split_of", "status"]
+           "split_of", "status", "with_credentials"]

@@ -6,12 +6,10 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from prunegate.errors import ConfigError, TrackingError
 from prunegate.onnx_io.inputs import graph_feeds
@@ -56,25 +54,37 @@ class TrackingConfig:
 
     @property
     def uri(self) -> str:
-        """MLFLOW_TRACKING_URI, else conf/local/mlflow.yml, else this config's tracking_uri.
-
-        conf/local is git-ignored and read whatever the recipe, so a team URI with its
-        credentials lives there or in the environment, never in a committed file.
-        """
-        return os.environ.get("MLFLOW_TRACKING_URI") or _local_uri() or self.tracking_uri
+        """MLFLOW_TRACKING_URI, else this config's tracking_uri (which Kedro's credentials.yml
+        can set, through with_credentials)."""
+        return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
 
 
-def _local_uri(path: Path = Path("conf/local/mlflow.yml")) -> str | None:
-    if not path.is_file():
-        return None
-    try:
-        value = (yaml.safe_load(path.read_text()) or {}).get("tracking_uri")
-    except (yaml.YAMLError, AttributeError) as error:
-        raise ConfigError(f"{path} must be a mapping with a 'tracking_uri' key ({error})."
-                          ) from error
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(f"'tracking_uri' in {path} must be a string.")
-    return value
+CREDENTIAL_KEYS = {"tracking_uri": None, "username": "MLFLOW_TRACKING_USERNAME",
+                   "password": "MLFLOW_TRACKING_PASSWORD", "token": "MLFLOW_TRACKING_TOKEN"}
+
+
+def with_credentials(config: TrackingConfig, credentials: dict[str, Any] | None
+                     ) -> TrackingConfig:
+    """The ``mlflow`` entry of Kedro's credentials (conf/local/credentials.yml, git-ignored):
+    a ``tracking_uri`` that carries a password replaces the parameters' one; ``username``,
+    ``password`` and ``token`` reach MLflow as its own environment variables. What the
+    environment already sets wins, so CI's secrets override a developer's file."""
+    if not credentials:
+        return config
+    if not isinstance(credentials, dict) or set(credentials) - set(CREDENTIAL_KEYS):
+        unknown = sorted(set(credentials) - set(CREDENTIAL_KEYS)) \
+            if isinstance(credentials, dict) else credentials
+        raise ConfigError(f"credentials 'mlflow' may hold {', '.join(CREDENTIAL_KEYS)}; got "
+                          f"{unknown!r}. Fix conf/local/credentials.yml.")
+    for key, variable in CREDENTIAL_KEYS.items():
+        value = credentials.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(f"credentials 'mlflow.{key}' must be a string. Fix "
+                              "conf/local/credentials.yml.")
+        if variable and value:
+            os.environ.setdefault(variable, value)
+    uri = credentials.get("tracking_uri")
+    return replace(config, tracking_uri=uri) if uri else config
 
 
 def redact(uri: str) -> str:

@@ -119,7 +119,7 @@ def resolve_model_uri(uri: str) -> tuple[str, str]:
             try:
                 return name, str(mlflow_client().get_model_version_by_alias(name, alias).version)
             except MlflowException as error:
-                raise DataError(f"{uri}: {name} has no alias '{alias}'. See `prunegate registry "
+                raise DataError(f"{uri}: {name} has no alias '{alias}'. See `prunegate models "
                                 "status` for its aliases and versions.") from error
     name, _, version = ref.rpartition("/")
     if not name or not version.isdigit():
@@ -136,7 +136,7 @@ def version_info(model_name: str, version: str) -> dict[str, Any]:
         try:
             v = mlflow_client().get_model_version(model_name, str(version))
         except MlflowException as error:
-            raise DataError(f"{model_name} has no version {version}: see `prunegate registry "
+            raise DataError(f"{model_name} has no version {version}: see `prunegate models "
                             "status` for the versions there are.") from error
     return {"version": str(v.version), "aliases": sorted(v.aliases), "tags": dict(v.tags),
             "source": v.source, "created": v.creation_timestamp}

@@ -1,4 +1,6 @@
-"""The registry commands: status, compare, promote (re-gated, compare-and-set) and rollback."""
+"""The model registry commands: ``prunegate models status|compare``, ``promote`` (re-gated,
+compare-and-set) and ``rollback``. The group is ``models``, not ``registry``: Kedro loads these
+commands into ``kedro`` too, where a ``registry`` group would hide ``kedro registry list``."""
 
 import json
 
@@ -9,14 +11,14 @@ from prunegate.app.project import load_artifact, recipe_context
 
 
 @click.group()
-def registry() -> None:
-    """Inspect registered versions."""
+def models() -> None:
+    """Inspect the registered versions: status, compare."""
 
 
-@registry.command("status")
+@models.command("status")
 @recipe_option
 @clean_errors
-def registry_status(recipe: str) -> None:
+def models_status(recipe: str) -> None:
     """Champion and challenger, with their metrics and tags, and the champion history."""
     from prunegate import registry as reg
 
@@ -33,12 +35,12 @@ def registry_status(recipe: str) -> None:
         click.echo(f"  {entry['why']}: v{entry['from']} -> v{entry['to']}")
 
 
-@registry.command("compare")
+@models.command("compare")
 @click.argument("a")
 @click.argument("b")
 @recipe_option
 @clean_errors
-def registry_compare(a: str, b: str, recipe: str) -> None:
+def models_compare(a: str, b: str, recipe: str) -> None:
     """Tags and gate metrics of versions A and B side by side."""
     from prunegate import registry as reg
 

@@ -1,0 +1,67 @@
+"""Kedro's config loader with one more layer: base → recipe → environment.
+
+A recipe (``conf/recipes/<name>/``) holds only what differs from ``conf/base``; the Kedro
+environment (``local`` by default, or ``--env staging``) goes on top, so a machine's
+``conf/local`` (a tracking server, credentials) applies to every recipe, and one recipe can run
+in staging and in production. The recipe comes from the run's ``recipe`` parameter, which
+``kedro run --config pipelines/<recipe>.yml`` (its ``recipe:`` key) or ``--recipe`` sets.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from kedro.config import MissingConfigException, OmegaConfigLoader
+
+from prunegate.errors import ConfigError
+from prunegate.validators import did_you_mean
+
+RECIPES = "recipes"  # conf/recipes/<name>/
+
+
+def recipe_names(conf: Path = Path("conf")) -> list[str]:
+    return sorted(p.name for p in (conf / RECIPES).iterdir() if p.is_dir()) \
+        if (conf / RECIPES).is_dir() else []
+
+
+class RecipeConfigLoader(OmegaConfigLoader):
+    """``OmegaConfigLoader`` that merges base, then the recipe, then the run environment, each
+    with the configured merge strategy (soft for parameters: a layer changes keys, not whole
+    sections)."""
+
+    @property
+    def recipe(self) -> str | None:
+        name = (self.runtime_params or {}).get("recipe")
+        if name is None:
+            return None
+        known = recipe_names(Path(self.conf_source))
+        if not isinstance(name, str) or name not in known:
+            raise ConfigError(f"unknown recipe '{name}'{did_you_mean(str(name), known)}: a "
+                              f"recipe is a folder under conf/{RECIPES}/, one of "
+                              f"{', '.join(known)}.")
+        return name
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        recipe = self.recipe
+        if recipe is None or key in self.data:  # no recipe, or a value set explicitly
+            return super().__getitem__(key)
+        run_env = self.env or self.default_run_env
+        saved = self.env, self.base_env
+        try:
+            self.env = f"{RECIPES}/{recipe}"
+            try:
+                below, missing = super().__getitem__(key), False
+            except MissingConfigException:
+                below, missing = {}, True  # e.g. credentials: only conf/local has them
+            if not run_env or run_env == saved[1]:
+                top: dict[str, Any] = {}
+            else:
+                # the environment alone: as its own base, Kedro reads it without a second layer
+                self.env = self.base_env = run_env
+                top = super().__getitem__(key)
+        finally:
+            self.env, self.base_env = saved
+        if missing and not top:
+            raise MissingConfigException(f"No configuration for '{key}' in base, recipe "
+                                         f"'{recipe}' or environment '{run_env}'.")
+        return self._merge_configs(below, top, key, self._get_conf_env_path(run_env)) \
+            if top else below
