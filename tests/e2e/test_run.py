@@ -41,7 +41,7 @@ def test_default_recipe_registers_promotes_and_an_impossible_gate_does_not(proje
     served = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL}@champion",
                                                       dst_path=str(project.path / "dl")))
     local = (project.path / "data/06_models/model.int8.onnx").read_bytes()
-    assert (served / "model.onnx").read_bytes() == local
+    assert (served / "artifacts" / "model.onnx").read_bytes() == local
     assert client.get_model_version(MODEL, "1").tags["artifact.sha256"] == \
         hashlib.sha256(local).hexdigest()
     runs = client.search_runs([client.get_experiment_by_name("prunegate").experiment_id])

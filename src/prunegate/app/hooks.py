@@ -26,6 +26,8 @@ from prunegate.gate.resolution import require_resolvable
 from prunegate.gate.rule import raise_unless_passed
 from prunegate.models import Checkpoint
 from prunegate.onnx_io.export import export_onnx
+from prunegate.registry.versions import git_commit
+from prunegate.reporting.model_card import MODEL_DESCRIPTION, headline, model_card, run_note
 from prunegate.reporting.summary import measured_choices, plot_history, summary_table
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,10 @@ MEMORY = ("quantized_onnx", "baseline_onnx", "metrics", "test", "train")
 # parsed once, here, and a node gets its typed config instead of a dict to parse again
 NODE_CONFIGS = ("data", "validate_data", "model", "train", "chain", "validate", "target",
                 "gates")
+
+# a stage's logged model, when its name differs from the stage's: its metrics link to it
+LOGGED_AS = {"quantized": "deployable"}
+SPLITS = ("train", "val", "test")  # logged as the parent run's dataset inputs
 
 ACTIVE: "PrunegateHooks | None" = None  # the hook of the run in progress, for interrupt()
 
@@ -144,7 +150,10 @@ class PrunegateHooks:
                         self.tracker.log_choice(choice["pin"])
             elif name == "metrics":
                 for stage, metrics in value["stages"].items():
-                    self.tracker.log_metrics(metrics, prefix=f"{stage}.")
+                    self.tracker.log_metrics(metrics, prefix=f"{stage}.",
+                                             model=LOGGED_AS.get(stage, stage))
+            elif name in SPLITS and isinstance(value, dict) and "y" in value:
+                self.tracker.log_split(name, value, data_sha256(value))
             elif name in ("gate_summary", "report_html"):
                 self.tracker.log_text(value, {"gate_summary": "gate.md",
                                               "report_html": "report.html"}[name])
@@ -181,6 +190,11 @@ class PrunegateHooks:
             tracker.end_stage()
             if verdict is not None:
                 metrics = self.memory["metrics"]
+                recipe = str(self.params.get("recipe", ""))
+                tracker.log_headline(headline(metrics, verdict),
+                                     {"gate.outcome": verdict["outcome"], "recipe": recipe,
+                                      "git.commit": git_commit()},
+                                     run_note(recipe, metrics, verdict))
                 try:
                     self._register_and_promote(catalog, verdict)
                 finally:  # the table is the last thing a user reads, whatever happened above
@@ -229,8 +243,10 @@ class PrunegateHooks:
         def log_model() -> str:  # validate ran alone: the deployable was not logged yet
             return self.deployable_uri or tracker.log_model(model, "deployable", test["x"][:1])
 
+        card = model_card(tags["recipe"], self.params, memory["metrics"], verdict,
+                          tags["run.id"], tracker.parent.info.experiment_id)
         self.release = registry.register_release(self.model_name, model, verdict, tags, log_model,
-                                        self.champion)
+                                                 self.champion, card, MODEL_DESCRIPTION)
         # what CI's promote job needs: which version, and the champion it was gated against
         catalog.save("registration", self.release.record())
         if verdict["passed"] and self.configs["mlflow"].promote_on_pass:
@@ -238,6 +254,9 @@ class PrunegateHooks:
                                      memory["baseline_onnx"],
                                      reason=f"gate passed in run {tags['run.id']}")
             catalog.save("registration", self.release.record())
+        tracker.log_headline({}, {"model.name": self.release.model,
+                                  "model.version": self.release.version,
+                                  "model.promoted": str(self.release.promoted).lower()})
         self._say(verdict)
 
     def _say(self, verdict: dict[str, Any]) -> None:

@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 ANY = "any"  # expected_champion value that skips the compare-and-set check
 
 
+def onnx_file(model_dir: Path) -> Path:
+    """The ONNX file of a downloaded model: artifacts/model.onnx of the served pyfunc
+    (registry/serving.py), or model.onnx of a plain ONNX-flavour model."""
+    served = model_dir / "artifacts" / "model.onnx"
+    return served if served.is_file() else model_dir / "model.onnx"
+
+
 def fetch_verified(model_name: str, version: str) -> bytes:
     """The version's ONNX bytes from the registry, refused unless they are what was validated."""
     import mlflow
@@ -51,9 +58,9 @@ def fetch_verified(model_name: str, version: str) -> bytes:
                                "validated.accuracy tag): promote only versions a run registered.")
     with tempfile.TemporaryDirectory() as tmp, \
             tracking_errors(mlflow.get_tracking_uri(), f"downloading {where}"):
-        path = Path(mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}",
-                                                        dst_path=tmp)) / "model.onnx"
-        data = path.read_bytes()
+        root = Path(mlflow.artifacts.download_artifacts(f"models:/{model_name}/{version}",
+                                                        dst_path=tmp))
+        data = onnx_file(root).read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     if sha != tags["artifact.sha256"]:
         raise PromotionRefused(f"{where}'s artifact changed after validation: its SHA-256 is "

@@ -77,15 +77,18 @@ def existing_version(model_name: str, sha256: str) -> str | None:
 
 
 def register(model_name: str, model_bytes: bytes, tags: dict[str, str],
-             log_model: Callable[[], str]) -> tuple[str, bool]:
+             log_model: Callable[[], str], card: str = "",
+             model_description: str = "") -> tuple[str, bool]:
     """(version, reused): a new version for new bytes, the existing one for identical bytes.
-    ``log_model`` logs the artifact and returns its URI; called only for new bytes."""
+    ``log_model`` logs the artifact and returns its URI; called only for new bytes. ``card``
+    becomes a new version's description."""
     import mlflow
 
     sha = hashlib.sha256(model_bytes).hexdigest()
     version = existing_version(model_name, sha)
     if version is None:
-        return register_deployable(log_model(), model_name, tags), False
+        return register_deployable(log_model(), model_name, tags, card,
+                                   model_description), False
     client = mlflow_client()
     # its own tags stay: they record the validation that registered it (and promotion never
     # reads a verdict from tags anyway); the new run is recorded beside them
@@ -101,9 +104,11 @@ def register(model_name: str, model_bytes: bytes, tags: dict[str, str],
 
 
 def register_release(model_name: str, candidate: onnx.ModelProto, verdict: dict[str, Any],
-            tags: dict[str, str], log_model: Callable[[], str], champion: Champion) -> Release:
+            tags: dict[str, str], log_model: Callable[[], str], champion: Champion,
+            card: str = "", model_description: str = "") -> Release:
     """Register the gated candidate as challenger (or reuse the version with its bytes)."""
-    version, reused = register(model_name, candidate.SerializeToString(), tags, log_model)
+    version, reused = register(model_name, candidate.SerializeToString(), tags, log_model,
+                               card, model_description)
     return Release(model_name, version, verdict["passed"], verdict["outcome"],
                    champion.version, reused=reused, why=failure_line(verdict))
 

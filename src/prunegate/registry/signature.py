@@ -7,6 +7,7 @@ attention_mask) appear as two named int64 tensors."""
 
 from typing import Any
 
+import numpy as np
 import onnx
 from onnx import helper
 
@@ -25,3 +26,16 @@ def onnx_signature(model: onnx.ModelProto) -> Any:
             for v in values if v.name not in weights])
 
     return ModelSignature(inputs=specs(model.graph.input), outputs=specs(model.graph.output))
+
+
+def serving_signature(model: onnx.ModelProto) -> Any:
+    """The served model's signature (registry/serving.py): the graph's inputs; its logits, and
+    the probabilities and labels the wrapper adds."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import Schema, TensorSpec
+
+    graph = onnx_signature(model)
+    logits = graph.outputs.inputs[0]
+    return ModelSignature(inputs=graph.inputs, outputs=Schema([
+        logits, TensorSpec(logits.type, logits.shape, "probabilities"),
+        TensorSpec(np.dtype("int64"), (-1,), "label")]))

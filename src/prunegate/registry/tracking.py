@@ -6,17 +6,22 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from prunegate.errors import ConfigError, TrackingError
 from prunegate.onnx_io.inputs import graph_feeds
-from prunegate.registry.signature import onnx_signature
+from prunegate.registry.serving import ONNX_ARTIFACT
+from prunegate.registry.signature import serving_signature
 from prunegate.validators import did_you_mean
 
 log = logging.getLogger(__name__)
+SERVING = Path(__file__).with_name("serving.py")  # logged with every model: models from code
+# the MLflow UI opens an untagged experiment in its GenAI views; this tag makes it a machine
+# learning one, with the runs table, model comparison and charts
+EXPERIMENT_KIND = "mlflow.experimentKind"
 
 
 @dataclass
@@ -57,34 +62,6 @@ class TrackingConfig:
         """MLFLOW_TRACKING_URI, else this config's tracking_uri (which Kedro's credentials.yml
         can set, through with_credentials)."""
         return os.environ.get("MLFLOW_TRACKING_URI") or self.tracking_uri
-
-
-CREDENTIAL_KEYS = {"tracking_uri": None, "username": "MLFLOW_TRACKING_USERNAME",
-                   "password": "MLFLOW_TRACKING_PASSWORD", "token": "MLFLOW_TRACKING_TOKEN"}
-
-
-def with_credentials(config: TrackingConfig, credentials: dict[str, Any] | None
-                     ) -> TrackingConfig:
-    """The ``mlflow`` entry of Kedro's credentials (conf/local/credentials.yml, git-ignored):
-    a ``tracking_uri`` that carries a password replaces the parameters' one; ``username``,
-    ``password`` and ``token`` reach MLflow as its own environment variables. What the
-    environment already sets wins, so CI's secrets override a developer's file."""
-    if not credentials:
-        return config
-    if not isinstance(credentials, dict) or set(credentials) - set(CREDENTIAL_KEYS):
-        unknown = sorted(set(credentials) - set(CREDENTIAL_KEYS)) \
-            if isinstance(credentials, dict) else credentials
-        raise ConfigError(f"credentials 'mlflow' may hold {', '.join(CREDENTIAL_KEYS)}; got "
-                          f"{unknown!r}. Fix conf/local/credentials.yml.")
-    for key, variable in CREDENTIAL_KEYS.items():
-        value = credentials.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(f"credentials 'mlflow.{key}' must be a string. Fix "
-                              "conf/local/credentials.yml.")
-        if variable and value:
-            os.environ.setdefault(variable, value)
-    uri = credentials.get("tracking_uri")
-    return replace(config, tracking_uri=uri) if uri else config
 
 
 def redact(uri: str) -> str:
@@ -150,7 +127,10 @@ def connect(config: TrackingConfig) -> str:
                 "(sqlite:///mlflow.db for a local store).") from error
     mlflow.set_tracking_uri(uri)
     try:
-        mlflow.set_experiment(config.experiment)
+        experiment = mlflow.set_experiment(config.experiment)
+        if experiment.tags.get(EXPERIMENT_KIND) is None:
+            mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND,
+                                                     "custom_model_development")
     except Exception as error:
         fix = store_fix(uri, error) if uri.startswith("sqlite:///") else (
             "Check the URI, its credentials and that its database is reachable.")
@@ -172,6 +152,7 @@ class RunTracker:
             mlflow.log_params(flatten(params))
         self.stage: str | None = None
         self._stage_runs: dict[str, str] = {}
+        self.model_ids: dict[str, str] = {}  # logged model name -> its LoggedModel id
 
     def start_stage(self, stage: str, params: dict[str, Any]) -> None:
         """Open the stage's child run; a stage whose nodes Kedro interleaves with another's
@@ -203,10 +184,38 @@ class RunTracker:
                 for step, value in zip(history["epoch"], values, strict=False):
                     self._mlflow.log_metric(key, value, step=int(step))
 
-    def log_metrics(self, metrics: dict[str, float], prefix: str = "") -> None:
+    def log_metrics(self, metrics: dict[str, float], prefix: str = "",
+                    model: str | None = None) -> None:
+        """Metrics on the stage's run, linked to the logged model named ``model`` when there
+        is one, so that the UI's Models tab compares the stages."""
         with tracking_errors(self.uri, "logging metrics"):
             self._mlflow.log_metrics({f"{prefix}{k}": float(v) for k, v in metrics.items()
-                                      if isinstance(v, int | float)})
+                                      if isinstance(v, int | float)},
+                                     model_id=self.model_ids.get(model or ""))
+
+    def log_headline(self, metrics: dict[str, float], tags: dict[str, Any],
+                     description: str | None = None) -> None:
+        """The run's headline on the parent run: figures, tags, and its description."""
+        run_id = self.parent.info.run_id
+        if description is not None:
+            tags = {**tags, "mlflow.note.content": description}
+        with tracking_errors(self.uri, "logging the run's headline"):
+            if metrics:
+                self._mlflow.log_metrics(metrics, run_id=run_id)
+            client = self._mlflow.MlflowClient()
+            for key, value in tags.items():
+                client.set_tag(run_id, key, str(value)[:5000])
+
+    def log_split(self, name: str, split: dict[str, Any], sha256: str) -> None:
+        """A data split as a dataset input of the parent run, with its content hash."""
+        from mlflow.entities import DatasetInput, InputTag
+
+        dataset = self._mlflow.data.from_numpy(split["x"], targets=split["y"], name=name)
+        tags = [InputTag("mlflow.data.context", name), InputTag("prunegate.sha256", sha256)]
+        with tracking_errors(self.uri, f"logging the {name} split"):
+            self._mlflow.MlflowClient().log_inputs(
+                self.parent.info.run_id,
+                datasets=[DatasetInput(dataset._to_mlflow_entity(), tags=tags)])
 
     def set_tags(self, tags: dict[str, Any]) -> None:
         with tracking_errors(self.uri, "tagging the run"):
@@ -235,17 +244,25 @@ class RunTracker:
             self._mlflow.log_figure(figure, name)
 
     def log_model(self, onnx_model: Any, name: str, input_example: Any) -> str:
-        """A stage's model as an MLflow LoggedModel (ONNX flavour, signature, input example)."""
-        with tracking_errors(self.uri, f"logging the {name} model"):
-            info = self._mlflow.onnx.log_model(
-                onnx_model, name=name, signature=onnx_signature(onnx_model),
+        """A stage's model as an MLflow LoggedModel: the ONNX file (artifacts/model.onnx, byte
+        for byte what was measured) served by registry/serving.py, which answers with labels
+        and probabilities beside the logits; stated signature, input example. Its id is kept,
+        so the stage's metrics link to it (log_metrics(model=...))."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp, \
+                tracking_errors(self.uri, f"logging the {name} model"):
+            path = Path(tmp) / "model.onnx"
+            path.write_bytes(onnx_model.SerializeToString())
+            info = self._mlflow.pyfunc.log_model(
+                name=name, python_model=str(SERVING), artifacts={ONNX_ARTIFACT: str(path)},
+                signature=serving_signature(onnx_model),
                 input_example=graph_feeds(onnx_model, input_example),
-                onnx_execution_providers=["CPUExecutionProvider"],
                 # stated, not inferred: inference re-imports the model in a subprocess (~3 s a
-                # model) to learn what an ONNX model needs, which is always these two
-                pip_requirements=onnx_requirements(),
-                # one self-contained file, byte-identical to the artifact that was validated
-                save_as_external_data=False)
+                # model) to learn what it needs, which is always these
+                pip_requirements=serving_requirements(),
+                model_type="classifier")
+        self.model_ids[name] = info.model_id
         return info.model_uri
 
     def end(self, status: str = "FINISHED") -> None:
@@ -258,8 +275,9 @@ class RunTracker:
         self.stage = None
 
 
-def onnx_requirements() -> list[str]:
-    return [f"onnx=={version('onnx')}", f"onnxruntime=={version('onnxruntime')}"]
+def serving_requirements() -> list[str]:
+    return [f"mlflow=={version('mlflow')}", f"numpy=={version('numpy')}",
+            f"onnxruntime=={version('onnxruntime')}"]
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -24,8 +24,11 @@ def mlflow_client():
     return mlflow.MlflowClient()
 
 
-def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -> str:
-    """Register a logged model as a new version with alias ``challenger``; returns the version.
+def register_deployable(model_uri: str, model_name: str, tags: dict[str, str],
+                        card: str = "", model_description: str = "") -> str:
+    """Register a logged model as a new version with alias ``challenger`` and its model card as
+    the description; returns the version. ``model_description`` describes the registered model
+    when it has none yet.
 
     Either all of it happens or none of it: a version whose tags or alias could not be set is
     deleted again, so no half-registered version is left behind.
@@ -37,7 +40,12 @@ def register_deployable(model_uri: str, model_name: str, tags: dict[str, str]) -
         version = str(mlflow.register_model(model_uri, model_name, tags=tags).version)
     try:
         with tracking_errors(uri, f"aliasing {model_name} v{version}"):
-            mlflow_client().set_registered_model_alias(model_name, CHALLENGER, version)
+            client = mlflow_client()
+            if card:
+                client.update_model_version(model_name, version, description=card)
+            if model_description and not client.get_registered_model(model_name).description:
+                client.update_registered_model(model_name, description=model_description)
+            client.set_registered_model_alias(model_name, CHALLENGER, version)
     except TrackingError:
         try:
             mlflow_client().delete_model_version(model_name, version)
