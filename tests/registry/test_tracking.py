@@ -3,7 +3,8 @@
 import pytest
 
 from prunegate.errors import ConfigError
-from prunegate.registry.tracking import TrackingConfig, flatten, redact, with_credentials
+from prunegate.registry.credentials import with_credentials
+from prunegate.registry.tracking import TrackingConfig, flatten, redact
 
 
 def test_redact_hides_passwords_only():

@@ -6,11 +6,12 @@ set them, they are filled in from the data. The model remembers its factory and 
 (``prunegate_source``), so a checkpoint rebuilds it without pickling the class.
 """
 
-import importlib
 import inspect
 import io
 import math
 import pickle
+import pkgutil
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +32,12 @@ def resolve_factory(path: str) -> Callable[..., nn.Module]:
         raise ConfigError(f"model.factory '{path}' must be 'package.module:callable', e.g. "
                           "'my_pkg.models:build'.")
     try:
-        module = importlib.import_module(module_name)
+        target = pkgutil.resolve_name(f"{module_name}:{attr}")
+    except AttributeError:
+        module = sys.modules.get(module_name)
+        public = sorted(n for n in dir(module) if not n.startswith("_")) if module else []
+        raise ConfigError(f"model.factory '{path}': '{module_name}' has no '{attr}'. It "
+                          f"defines: {', '.join(public[:20])}.") from None
     except ImportError as error:
         raise ConfigError(f"model.factory '{path}': cannot import '{module_name}' ({error}). "
                           "Install the package that holds it in this environment (pip install "
@@ -43,13 +49,6 @@ def resolve_factory(path: str) -> Callable[..., nn.Module]:
                           f"({type(error).__name__}: {str(error).splitlines()[0]}). The package "
                           "is installed but broken in this environment: reinstall a build that "
                           "matches the installed torch (CPU or CUDA).") from error
-    target: Any = module
-    for part in attr.split("."):
-        if not hasattr(target, part):
-            public = sorted(n for n in dir(module) if not n.startswith("_"))
-            raise ConfigError(f"model.factory '{path}': '{module_name}' has no '{attr}'. It "
-                              f"defines: {', '.join(public[:20])}.")
-        target = getattr(target, part)
     if not callable(target):
         raise ConfigError(f"model.factory '{path}' is a {type(target).__name__}, not a callable "
                           "that returns an nn.Module.")

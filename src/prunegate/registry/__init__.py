@@ -3,6 +3,7 @@
 Promotion means moving the ``champion`` alias; MLflow's deprecated stages are never used.
 """
 
+from prunegate.registry.credentials import with_credentials
 from prunegate.registry.promotion import (
     fetch_for_gate,
     fetch_verified,
@@ -22,7 +23,6 @@ from prunegate.registry.tracking import (
     TrackingConfig,
     connect,
     flatten,
-    with_credentials,
 )
 from prunegate.registry.versions import (
     CHALLENGER,

@@ -3,19 +3,20 @@
 MLflow has no atomic "move this alias only if it still points at X", so the check and the move
 happen under a lock:
 - ``postgresql://`` stores: a PostgreSQL advisory lock, held by every client of that database;
-- ``sqlite:///`` stores: an flock on a file beside the database, held by every process using it;
-- ``http(s)://`` servers: an flock in the temp folder, which only serialises promotions started
-  from this machine. Promotions to one server from several machines are not serialised: run them
-  from one CI job (GitHub Actions ``concurrency:``) or back the server with PostgreSQL and point
-  the promoting job at the database.
+- ``sqlite:///`` stores: a ``filelock`` on a file beside the database, held by every process
+  using it;
+- ``http(s)://`` servers: a ``filelock`` in the temp folder, which only serialises promotions
+  started from this machine. Promotions to one server from several machines are not
+  serialised: run them from one CI job (GitHub Actions ``concurrency:``) or back the server with
+  PostgreSQL and point the promoting job at the database.
 """
 
 import contextlib
-import fcntl
 import hashlib
 import tempfile
-import time
 from pathlib import Path
+
+import filelock
 
 from prunegate.errors import TrackingError
 
@@ -34,21 +35,13 @@ def promotion_lock(uri: str, model_name: str, timeout_s: float = 60.0):
         path = Path(tempfile.gettempdir()) / "prunegate-locks" / (
             hashlib.sha1(key.encode()).hexdigest() + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TrackingError(f"another promotion of {model_name} has held {path} for "
-                                        f"{timeout_s:.0f} s; retry when it has finished.") from None
-                time.sleep(0.05)
-        try:
+    try:
+        # a new FileLock each call: two promotions in one process exclude each other too
+        with filelock.FileLock(path, timeout=timeout_s, is_singleton=False):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    except filelock.Timeout:
+        raise TrackingError(f"another promotion of {model_name} has held {path} for "
+                            f"{timeout_s:.0f} s; retry when it has finished.") from None
 
 
 @contextlib.contextmanager

@@ -92,9 +92,22 @@ def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
     return report, winner
 
 
+def require_packages(backend: str) -> None:
+    """Optuna (and Ray for backend 'ray') are the ``search`` extra, not core dependencies."""
+    import importlib.util
+
+    needed = ["optuna", *(["ray"] if backend == "ray" else [])]
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"prunegate search needs {' and '.join(missing)}, which this "
+                          "environment lacks: pip install 'prunegate[search]' (or set "
+                          "search.backend to local, which needs optuna only).")
+
+
 def preflight(params: dict[str, Any], config: SearchConfig, check: Check):
     """Everything that can be refused before a baseline is trained or a trial runs: the space,
     the constraints and the Ray address."""
+    require_packages(config.backend)
     dims = dimensions(config.space, params)
     combinations = check_choices(params, dims, check)
     gate = constraint_gate(config, params.get("gates"))
