@@ -49,106 +49,106 @@ def _run_kedro_node(node_names=None, namespaces=None):
 )
 def prunegate():
 
-    @task(task_id="load-raw-data")
-    def load_raw_data():
-        _run_kedro_node(node_names=["load_raw_data"])
+    @task(task_id="ingest-load-raw-data")
+    def ingest_load_raw_data():
+        _run_kedro_node(node_names=["ingest.load_raw_data"])
 
-    @task(task_id="split-data")
-    def split_data():
-        _run_kedro_node(node_names=["split_data"])
+    @task(task_id="ingest-split-data")
+    def ingest_split_data():
+        _run_kedro_node(node_names=["ingest.split_data"])
 
-    @task(task_id="validate-data")
-    def validate_data():
-        _run_kedro_node(node_names=["validate_data"])
+    @task(task_id="validate-data-validate-data")
+    def validate_data_validate_data():
+        _run_kedro_node(node_names=["validate_data.validate_data"])
 
-    @task(task_id="train-baseline")
-    def train_baseline():
-        _run_kedro_node(node_names=["train_baseline"])
+    @task(task_id="train-train-baseline")
+    def train_train_baseline():
+        _run_kedro_node(node_names=["train.train_baseline"])
 
-    @task(task_id="export-baseline")
-    def export_baseline():
-        _run_kedro_node(node_names=["export_baseline"])
+    @task(task_id="prune-prune-model")
+    def prune_prune_model():
+        _run_kedro_node(node_names=["prune.prune_model"])
 
-    @task(task_id="prune-model")
-    def prune_model():
-        _run_kedro_node(node_names=["prune_model"])
+    @task(task_id="quantize-export-baseline")
+    def quantize_export_baseline():
+        _run_kedro_node(node_names=["quantize.export_baseline"])
 
-    @task(task_id="finetune-model")
-    def finetune_model():
-        _run_kedro_node(node_names=["finetune_model"])
+    @task(task_id="finetune-finetune-model")
+    def finetune_finetune_model():
+        _run_kedro_node(node_names=["finetune.finetune_model"])
 
-    @task(task_id="kfold-stability")
-    def kfold_stability():
-        _run_kedro_node(node_names=["kfold_stability"])
+    @task(task_id="validate-kfold-stability")
+    def validate_kfold_stability():
+        _run_kedro_node(node_names=["validate.kfold_stability"])
 
-    @task(task_id="distill-model")
-    def distill_model():
-        _run_kedro_node(node_names=["distill_model"])
+    @task(task_id="distill-distill-model")
+    def distill_distill_model():
+        _run_kedro_node(node_names=["distill.distill_model"])
 
-    @task(task_id="export-distilled")
-    def export_distilled():
-        _run_kedro_node(node_names=["export_distilled"])
+    @task(task_id="quantize-export-distilled")
+    def quantize_export_distilled():
+        _run_kedro_node(node_names=["quantize.export_distilled"])
 
-    @task(task_id="quantize-model")
-    def quantize_model():
-        _run_kedro_node(node_names=["quantize_model"])
+    @task(task_id="quantize-quantize-model")
+    def quantize_quantize_model():
+        _run_kedro_node(node_names=["quantize.quantize_model"])
 
-    @task(task_id="measure-and-gate")
-    def measure_and_gate():
-        _run_kedro_node(node_names=["measure_and_gate"])
+    @task(task_id="validate-measure-and-gate")
+    def validate_measure_and_gate():
+        _run_kedro_node(node_names=["validate.measure_and_gate"])
 
-    @task(task_id="build-report")
-    def build_report():
-        _run_kedro_node(node_names=["build_report"])
+    @task(task_id="validate-build-report")
+    def validate_build_report():
+        _run_kedro_node(node_names=["validate.build_report"])
 
     tasks = {
-        "load-raw-data": load_raw_data(),
-        "split-data": split_data(),
-        "validate-data": validate_data(),
-        "train-baseline": train_baseline(),
-        "export-baseline": export_baseline(),
-        "prune-model": prune_model(),
-        "finetune-model": finetune_model(),
-        "kfold-stability": kfold_stability(),
-        "distill-model": distill_model(),
-        "export-distilled": export_distilled(),
-        "quantize-model": quantize_model(),
-        "measure-and-gate": measure_and_gate(),
-        "build-report": build_report(),
+        "ingest-load-raw-data": ingest_load_raw_data(),
+        "ingest-split-data": ingest_split_data(),
+        "validate-data-validate-data": validate_data_validate_data(),
+        "train-train-baseline": train_train_baseline(),
+        "prune-prune-model": prune_prune_model(),
+        "quantize-export-baseline": quantize_export_baseline(),
+        "finetune-finetune-model": finetune_finetune_model(),
+        "validate-kfold-stability": validate_kfold_stability(),
+        "distill-distill-model": distill_distill_model(),
+        "quantize-export-distilled": quantize_export_distilled(),
+        "quantize-quantize-model": quantize_quantize_model(),
+        "validate-measure-and-gate": validate_measure_and_gate(),
+        "validate-build-report": validate_build_report(),
     }
-    tasks["load-raw-data"] >> tasks["split-data"]
-    tasks["split-data"] >> tasks["validate-data"]
-    tasks["split-data"] >> tasks["train-baseline"]
-    tasks["validate-data"] >> tasks["train-baseline"]
-    tasks["split-data"] >> tasks["export-baseline"]
-    tasks["train-baseline"] >> tasks["export-baseline"]
-    tasks["split-data"] >> tasks["prune-model"]
-    tasks["train-baseline"] >> tasks["prune-model"]
-    tasks["prune-model"] >> tasks["finetune-model"]
-    tasks["split-data"] >> tasks["finetune-model"]
-    tasks["prune-model"] >> tasks["kfold-stability"]
-    tasks["split-data"] >> tasks["kfold-stability"]
-    tasks["train-baseline"] >> tasks["kfold-stability"]
-    tasks["finetune-model"] >> tasks["distill-model"]
-    tasks["split-data"] >> tasks["distill-model"]
-    tasks["train-baseline"] >> tasks["distill-model"]
-    tasks["distill-model"] >> tasks["export-distilled"]
-    tasks["split-data"] >> tasks["export-distilled"]
-    tasks["distill-model"] >> tasks["quantize-model"]
-    tasks["export-distilled"] >> tasks["quantize-model"]
-    tasks["split-data"] >> tasks["quantize-model"]
-    tasks["distill-model"] >> tasks["measure-and-gate"]
-    tasks["export-baseline"] >> tasks["measure-and-gate"]
-    tasks["export-distilled"] >> tasks["measure-and-gate"]
-    tasks["finetune-model"] >> tasks["measure-and-gate"]
-    tasks["kfold-stability"] >> tasks["measure-and-gate"]
-    tasks["prune-model"] >> tasks["measure-and-gate"]
-    tasks["quantize-model"] >> tasks["measure-and-gate"]
-    tasks["split-data"] >> tasks["measure-and-gate"]
-    tasks["train-baseline"] >> tasks["measure-and-gate"]
-    tasks["measure-and-gate"] >> tasks["build-report"]
-    tasks["prune-model"] >> tasks["build-report"]
-    tasks["quantize-model"] >> tasks["build-report"]
+    tasks["ingest-load-raw-data"] >> tasks["ingest-split-data"]
+    tasks["ingest-split-data"] >> tasks["validate-data-validate-data"]
+    tasks["ingest-split-data"] >> tasks["train-train-baseline"]
+    tasks["validate-data-validate-data"] >> tasks["train-train-baseline"]
+    tasks["ingest-split-data"] >> tasks["prune-prune-model"]
+    tasks["train-train-baseline"] >> tasks["prune-prune-model"]
+    tasks["ingest-split-data"] >> tasks["quantize-export-baseline"]
+    tasks["train-train-baseline"] >> tasks["quantize-export-baseline"]
+    tasks["ingest-split-data"] >> tasks["finetune-finetune-model"]
+    tasks["prune-prune-model"] >> tasks["finetune-finetune-model"]
+    tasks["ingest-split-data"] >> tasks["validate-kfold-stability"]
+    tasks["prune-prune-model"] >> tasks["validate-kfold-stability"]
+    tasks["train-train-baseline"] >> tasks["validate-kfold-stability"]
+    tasks["finetune-finetune-model"] >> tasks["distill-distill-model"]
+    tasks["ingest-split-data"] >> tasks["distill-distill-model"]
+    tasks["train-train-baseline"] >> tasks["distill-distill-model"]
+    tasks["distill-distill-model"] >> tasks["quantize-export-distilled"]
+    tasks["ingest-split-data"] >> tasks["quantize-export-distilled"]
+    tasks["distill-distill-model"] >> tasks["quantize-quantize-model"]
+    tasks["ingest-split-data"] >> tasks["quantize-quantize-model"]
+    tasks["quantize-export-distilled"] >> tasks["quantize-quantize-model"]
+    tasks["distill-distill-model"] >> tasks["validate-measure-and-gate"]
+    tasks["finetune-finetune-model"] >> tasks["validate-measure-and-gate"]
+    tasks["ingest-split-data"] >> tasks["validate-measure-and-gate"]
+    tasks["prune-prune-model"] >> tasks["validate-measure-and-gate"]
+    tasks["quantize-export-baseline"] >> tasks["validate-measure-and-gate"]
+    tasks["quantize-export-distilled"] >> tasks["validate-measure-and-gate"]
+    tasks["quantize-quantize-model"] >> tasks["validate-measure-and-gate"]
+    tasks["train-train-baseline"] >> tasks["validate-measure-and-gate"]
+    tasks["validate-kfold-stability"] >> tasks["validate-measure-and-gate"]
+    tasks["prune-prune-model"] >> tasks["validate-build-report"]
+    tasks["quantize-quantize-model"] >> tasks["validate-build-report"]
+    tasks["validate-measure-and-gate"] >> tasks["validate-build-report"]
 
 
 prunegate()

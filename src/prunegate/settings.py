@@ -14,20 +14,10 @@ for _key, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED":
 # Kedro 1.7 calls an OmegaConf API that OmegaConf 2.4 deprecates: not actionable for a user.
 warnings.filterwarnings("ignore", message=".*register_new_resolver", category=UserWarning)
 
-from prunegate.app.config_loader import RecipeConfigLoader  # noqa: E402
+from prunegate.app.config_loader import LOADER_ARGS, RecipeConfigLoader  # noqa: E402
 from prunegate.app.hooks import PrunegateHooks  # noqa: E402
 
 HOOKS = (PrunegateHooks(),)
 
 CONFIG_LOADER_CLASS = RecipeConfigLoader
-# Layers: conf/base, then the recipe (conf/recipes/<recipe>/, only what differs from base), then
-# the Kedro environment (conf/local, or --env staging). "soft" merges a layer's keys into the
-# one below instead of replacing whole top-level sections.
-CONFIG_LOADER_ARGS = {
-    "base_env": "base",
-    "default_run_env": "local",
-    "merge_strategy": {"parameters": "soft", "catalog": "soft", "globals": "soft"},
-    # targets.yml (hardware profiles) joins the parameters, so nodes get it as params:targets
-    "config_patterns": {"parameters": ["parameters*", "parameters*/**", "**/parameters*",
-                                       "targets*"]},
-}
+CONFIG_LOADER_ARGS = LOADER_ARGS  # app/config_loader.py: the layers and their merge strategy

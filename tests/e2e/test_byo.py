@@ -123,7 +123,7 @@ def test_a_test_split_too_small_for_the_limit_is_refused_before_training(tmp_pat
     assert "more data (>= 347 test samples)" in message
     assert not (project.path / "data/template_custom/06_models/baseline.pt").exists()
     limit = message.split("or a limit of at least ")[1].split(" pp")[0]
-    done = project.run(*RECIPE, "--to-nodes", "train_baseline", "--params",
+    done = project.run(*RECIPE, "--to-nodes", "train.train_baseline", "--params",
                        f"{TINY},gates.max_accuracy_drop_pp={limit},"
                        f"gates.max_robust_drop_pp={limit},"
                        f"gates.checks.no_worse_than_champion.threshold={limit}")

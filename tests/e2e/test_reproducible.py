@@ -66,7 +66,7 @@ def test_the_measured_choice_is_reported_tagged_and_replays_to_the_same_bytes(tw
     """The shipped recipes pin the int8 variant; with `auto` it is measured, and the run's
     report, gate.md and MLflow tags name the pin that rebuilds the same bytes without timing."""
     project = two_runs[0]
-    measured = project.run(*RECIPE, "--from-nodes", "quantize_model", "--params",
+    measured = project.run(*RECIPE, "--from-nodes", "quantize.quantize_model", "--params",
                            f"{TINY},{LOOSE},quantize.op_types=auto")
     assert measured.returncode == 0, measured.stderr[-3000:]
     models, _, report = outputs(project)
@@ -82,7 +82,7 @@ def test_the_measured_choice_is_reported_tagged_and_replays_to_the_same_bytes(tw
     parent = next(r for r in latest if "mlflow.parentRunId" not in r.data.tags)
     assert json.loads(parent.data.tags["choice.quantize.op_types"]) == pin
     # the pin in place of the timing: quantize and validate again, the same deployable
-    again = project.run(*RECIPE, "--from-nodes", "quantize_model", "--params",
+    again = project.run(*RECIPE, "--from-nodes", "quantize.quantize_model", "--params",
                         f"{TINY},{LOOSE},quantize.op_types=[{','.join(pin)}]")
     assert again.returncode == 0, again.stderr[-3000:]
     replayed, _, pinned = outputs(project)

@@ -66,7 +66,8 @@ def test_without_the_bad_value_the_same_command_runs(project):
     """The re-run after the cause is removed. It is the same command for every case above (the
     recipe without the bad override), so it runs once: up to the data gate, the first work a
     config error could have kept from running."""
-    rerun = project.run("--config", RECIPE, "--params", TINY, "--to-nodes", "validate_data")
+    rerun = project.run("--config", RECIPE, "--params", TINY, "--to-nodes",
+                        "validate_data.validate_data")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert (project.path / "data/08_reporting/data_validation.json").is_file()
 

@@ -100,7 +100,8 @@ def test_bad_data_stops_before_training_and_a_fixed_rerun_passes(ingested, tmp_p
     corrupt(folder)
     before = aliases(project)
 
-    result = project.run("--recipe", "mnist_mlp", "--from-nodes", "validate_data", "--params", TINY)
+    result = project.run("--recipe", "mnist_mlp", "--from-nodes", "validate_data.validate_data",
+                         "--params", TINY)
     assert_failed_cleanly(project, result, 2, problem, fix, before,
                           ignore=tuple(folder / name for name in SPLITS[1:]))
     assert not (tmp_path / "data/06_models/baseline.pt").exists()          # nothing trained

@@ -48,7 +48,7 @@ def test_kill_9_during_fine_tuning_then_a_rerun_succeeds(project):
 
     # the re-run resumes from what the dead run saved: the splits, the data gate's verdict and
     # the trained baseline are whole, so it starts again at pruning
-    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune_model", "--params",
+    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune.prune_model", "--params",
                         f"{TINY},{LOOSE}")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "Running node: train_baseline" not in rerun.stderr
@@ -68,7 +68,8 @@ def test_a_write_refused_by_the_os_fails_cleanly_and_leaves_no_partial_file(proj
     assert "raw_data.npz: File too large" in stderr
     assert not raw.exists() and not list(raw.parent.glob(f".{raw.name}.*.tmp"))
 
-    rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data")      # the limit lifted
+    # the limit lifted
+    rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data.validate_data")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert raw.is_file()
 
@@ -130,6 +131,6 @@ def test_an_interrupted_run_ends_its_mlflow_runs_and_says_so(project, sig, code)
     assert set(status.values()) == {"KILLED", "FINISHED"}, status
     assert aliases(project) == {}
     assert not (project.path / "data/.prunegate.lock.json").exists()   # the folder is free
-    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune_model", "--params",
+    rerun = project.run("--recipe", "mnist_mlp", "--from-nodes", "prune.prune_model", "--params",
                         f"{TINY},{LOOSE}")
     assert rerun.returncode == 0, rerun.stderr[-3000:]

@@ -24,7 +24,7 @@ def test_unreachable_server_fails_before_any_training_and_a_rerun_succeeds(proje
                                         f"{project.uri} cannot be reached", "MLFLOW_TRACKING_URI")
         assert len(message.splitlines()) == 1
         assert not (project.path / "data/01_raw/raw_data.npz").exists()
-        rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data")
+        rerun = project.run(*RUN, TINY, "--to-nodes", "validate_data.validate_data")
         assert rerun.returncode == 0, rerun.stderr[-2000:]
     finally:
         server.stop()

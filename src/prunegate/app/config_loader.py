@@ -16,6 +16,17 @@ from prunegate.errors import ConfigError
 from prunegate.validators import did_you_mean
 
 RECIPES = "recipes"  # conf/recipes/<name>/
+# Layers: conf/base, then the recipe (only what differs from base), then the Kedro environment
+# (conf/local, or --env staging). "soft" merges a layer's keys into the one below instead of
+# replacing whole top-level sections. settings.py hands these to Kedro.
+LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "merge_strategy": {"parameters": "soft", "catalog": "soft", "globals": "soft"},
+    # targets.yml (hardware profiles) joins the parameters, so nodes get it as params:targets
+    "config_patterns": {"parameters": ["parameters*", "parameters*/**", "**/parameters*",
+                                       "targets*"]},
+}
 
 
 def recipe_names(conf: Path = Path("conf")) -> list[str]:

@@ -81,7 +81,7 @@ def _with_baseline(recipe: str, context, overrides: dict[str, Any]):
         return catalog
     summary.info("no baseline for %s yet: running the recipe up to train_baseline", recipe)
     with recipe_session(recipe, overrides) as session:
-        session.run(to_nodes=["train_baseline"])
+        session.run(to_nodes=["train.train_baseline"])
     return _context(recipe, overrides).catalog
 
 

@@ -133,10 +133,12 @@ class ChainResult:
 
 def compress(baseline: Checkpoint, train: Split, val: Split, chain: ChainConfig,
              target: TargetProfile | None = None,
-             keep_going: Callable[[Checkpoint], str | None] | None = None) -> ChainResult:
+             keep_going: Callable[[Checkpoint], str | None] | None = None,
+             budget: AccuracyBudget | None = None) -> ChainResult:
     """The whole chain in one call. ``keep_going`` reads the fine-tuned model and returns a
-    reason to stop (a search trial whose accuracy is already hopeless), or None to go on."""
-    pruned, prune_report = prune_baseline(baseline, train, val, chain, target)
+    reason to stop (a search trial whose accuracy is already hopeless), or None to go on;
+    ``budget``, prune.accuracy_budget's limit, as the prune node computes it."""
+    pruned, prune_report = prune_baseline(baseline, train, val, chain, target, budget)
     finetuned, finetune_history = finetune_pruned(pruned, train, val, chain)
     result = ChainResult(pruned, finetuned, reports={"prune": prune_report,
                                                       "finetune": finetune_history})
