@@ -12,7 +12,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "prunegate"
 LAYERS = (
-    ("errors", "validators", "atomic"),              # base: no project imports but each other
+    ("errors", "validators", "atomic", "progress"),  # base: no project imports but each other
     ("onnx_io",),                                    # export, graph helpers, sparse encoding
     ("data", "models"),
     ("training",),

@@ -97,3 +97,4 @@ def test_mlflow_models_predict_returns_labels_and_probabilities(seen, tmp_path):
     assert predictions["label"] == logits.argmax(axis=1).tolist()
     probabilities = np.asarray(predictions["probabilities"])
     assert probabilities.shape == (8, 10) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+

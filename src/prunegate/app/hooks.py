@@ -26,8 +26,15 @@ from prunegate.gate.resolution import require_resolvable
 from prunegate.gate.rule import raise_unless_passed
 from prunegate.models import Checkpoint
 from prunegate.onnx_io.export import export_onnx
+from prunegate.registry.tracking import redact
 from prunegate.registry.versions import git_commit
-from prunegate.reporting.model_card import MODEL_DESCRIPTION, headline, model_card, run_note
+from prunegate.reporting.model_card import (
+    MODEL_DESCRIPTION,
+    headline,
+    model_card,
+    run_note,
+    where_to_look,
+)
 from prunegate.reporting.summary import measured_choices, plot_history, summary_table
 
 log = logging.getLogger(__name__)
@@ -199,6 +206,10 @@ class PrunegateHooks:
                     self._register_and_promote(catalog, verdict)
                 finally:  # the table is the last thing a user reads, whatever happened above
                     summary.info("\n%s", summary_table(metrics, verdict))
+                    summary.info("%s", where_to_look(
+                        str(self.data_folder / "08_reporting" / "report.html"),
+                        redact(tracker.uri), tracker.parent.info.experiment_id,
+                        tracker.parent.info.run_id))
             tracker.end()
         finally:
             self.tracker, ACTIVE = None, None

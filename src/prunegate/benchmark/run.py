@@ -21,8 +21,8 @@ import numpy as np
 import onnx
 import onnxruntime
 import torch
-from tqdm.auto import tqdm
 
+from prunegate import progress
 from prunegate.benchmark.floor import floor_model, torch_session
 from prunegate.benchmark.peers import (
     PeerResult,
@@ -87,7 +87,7 @@ def run_bench(root: Path, out: Path, config: BenchConfig) -> dict[str, Any]:
     readings = {"before": _noise(target)}
     with tempfile.TemporaryDirectory(prefix="prunegate-bench-") as tmp:
         jobs = [(m, s) for m in config.models for s in config.seeds]
-        for model_name, seed in tqdm(jobs, desc="bench", unit="model×seed"):
+        for model_name, seed in progress.bar(jobs, desc="bench", unit="model×seed"):
             project = scratch_project(root, Path(tmp) / f"{model_name}-{seed}")
             rows += _one(project, model_name, seed, config, target)
     readings["after"] = _noise(target)

@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from prunegate import progress
 from prunegate.compression import schedules
 from prunegate.compression.distill import DistillConfig, distill
 from prunegate.compression.prune import PruneConfig
@@ -39,7 +39,7 @@ def kfold_stability(pruned: Checkpoint, baseline: Checkpoint, train: dict[str, n
 
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     folds = []
-    for i, (fit_idx, held_idx) in enumerate(tqdm(splitter.split(train["x"], train["y"]),
+    for i, (fit_idx, held_idx) in enumerate(progress.bar(splitter.split(train["x"], train["y"]),
                                                  total=k, desc="k-fold", leave=False), start=1):
         fit_part, held_out = take(train, fit_idx), take(train, held_idx)
         tuned, _ = schedules.finetune(pruned, fit_part, held_out, finetune,

@@ -92,3 +92,13 @@ def run_note(recipe: str, metrics: dict[str, Any], verdict: dict[str, Any]) -> s
         if key in figures:
             parts.append(f"{figures[key]:.3g}× {label}")
     return ", ".join(parts)
+
+
+def where_to_look(report: str, uri: str, experiment_id: str, run_id: str) -> str:
+    """The run's last lines: its report, and how to open the run in the MLflow UI."""
+    page = f"#/experiments/{experiment_id}/runs/{run_id}"
+    if uri.startswith(("http://", "https://")):
+        ui = f"{uri.rstrip('/')}/{page}"
+    else:  # a local store: the UI is a command away ("***" if the URI carries a password)
+        ui = f"`mlflow ui --backend-store-uri {uri}`, then http://127.0.0.1:5000/{page}"
+    return f"report: {report} (open it in a browser)\nMLflow: {ui}"

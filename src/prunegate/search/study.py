@@ -11,8 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tqdm.auto import tqdm
-
+from prunegate import progress
 from prunegate.errors import ConfigError
 from prunegate.evaluation.targets import TargetProfile
 from prunegate.gate.config import HIGHER_IS_BETTER
@@ -50,7 +49,7 @@ def run_search(params: dict[str, Any], config: SearchConfig, inputs: Inputs,
     executor = make_executor(config.backend, inputs, config.workers, config.address())
     started, asked, results, pending = time.time(), 0, [], {}
     deadline = started + (config.timeout_s or float("inf"))
-    bar = tqdm(total=config.trials, desc="search", unit="trial")
+    bar = progress.bar(total=config.trials, desc="search", unit="trial")
 
     def record(result: dict[str, Any]) -> None:
         _tell(study, pending.pop(result["number"]), result, gate)

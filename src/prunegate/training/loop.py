@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from prunegate import progress
 from prunegate.errors import ConfigError
 from prunegate.training.augment import augment, check_images
 from prunegate.training.regularize import sparsity_penalty
@@ -144,7 +144,7 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
     check_images(x, config.augment_shift, config.augment_flip, desc)
     generator = torch.Generator().manual_seed(config.seed)
     history: dict[str, list[float]] = {"epoch": [], "train_loss": [], "val_accuracy": [], "lr": []}
-    bar = tqdm(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
+    bar = progress.bar(range(1, config.epochs + 1), desc=desc, unit="epoch", leave=False)
     step, started = 0, time.monotonic()
     for epoch in bar:
         model.train()
@@ -175,8 +175,8 @@ def fit(model: nn.Module, train: dict[str, np.ndarray], val: dict[str, np.ndarra
                            ("val_accuracy", val_acc), ("lr", lr)):
             history[key].append(float(value))
         bar.set_postfix(loss=f"{total / len(x):.4f}", val_acc=f"{val_acc:.4f}")
-        log.info("%s epoch %d/%d: loss %.4f, val accuracy %.4f", desc, epoch, config.epochs,
-                 total / len(x), val_acc)
+        log.log(progress.step_level(), "%s epoch %d/%d: loss %.4f, val accuracy %.4f", desc,
+                epoch, config.epochs, total / len(x), val_acc)
         minutes = (time.monotonic() - started) / 60.0
         if config.max_minutes is not None and minutes >= config.max_minutes and \
                 epoch < config.epochs:
