@@ -1,7 +1,12 @@
 """prunegate: compress a trained PyTorch model into a smaller, faster ONNX artifact, gated on
 measurements."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # one source of truth: pyproject.toml's version, as installed
+    __version__ = version("prunegate")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "unknown"
 
 
 def __getattr__(name: str):
