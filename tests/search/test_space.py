@@ -10,21 +10,16 @@ from prunegate.search.space import apply, check_choices, dimensions, sample
 from prunegate.search.study import misses, pareto_front
 from prunegate.search.trial import on_point_values, violations
 
-from ..app.test_recipe import CONF, RECIPES, load_env
+from ..app.test_recipe import RECIPES, load_env
 
 PARAMS = load_env("mnist_mlp")
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
 def test_every_recipe_has_a_valid_search_space(recipe):
-    from kedro.config import OmegaConfigLoader
-
-    from prunegate.settings import CONFIG_LOADER_ARGS
-
     # merged the way kedro merges a recipe into conf/base (soft: a recipe's dimension replaces
     # or, with null, removes the base one)
-    params = dict(OmegaConfigLoader(str(CONF), **{**CONFIG_LOADER_ARGS,
-                                                  "default_run_env": recipe})["parameters"])
+    params = load_env(recipe)
     dims = dimensions(params["search"]["space"], params)
     assert check_choices(params, dims, check_params) >= 2
     assert "prune.sparsity" in [d.path for d in dims] or recipe in (
