@@ -19,6 +19,7 @@ def test_version_is_the_same_in_pyproject_the_package_and_the_changelog():
 
 
 def test_the_license_is_apache_2():
-    assert "Apache License\n                           Version 2.0" in (ROOT / "LICENSE").read_text()
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License\n                           Version 2.0" in text
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == \
         "Apache-2.0"
