@@ -84,8 +84,10 @@ def calibrate_slower(model: onnx.ModelProto, x: np.ndarray, on: TargetProfile,
 def run_gate_audit(candidate: onnx.ModelProto, baseline: onnx.ModelProto,
                    test: dict[str, np.ndarray], runs: int = 20, repeats: int = 3000,
                    target: TargetProfile | None = None) -> dict[str, Any]:
-    """``{"same_candidate": {runs, false_failures}, "injected": {kind: {runs, caught}}}``,
-    measured at the target's gate batch size (the only one the gate decides on)."""
+    """``{"same_candidate": {runs, false_failures, undecided, checks},
+    "injected": {kind: {runs, caught, failed, undecided, checks}}}``, where ``checks`` counts
+    each check's decisions over the runs; measured at the target's gate batch size (the only
+    one the gate decides on)."""
     gate = GateConfig(**AUDIT_GATE)
     target = target or TargetProfile()
     target = replace(target, batch_sizes=[target.gate_batch])
@@ -97,19 +99,24 @@ def run_gate_audit(candidate: onnx.ModelProto, baseline: onnx.ModelProto,
                                "target": asdict(target)}
     for kind, model in variants.items():
         outcomes = {"pass": 0, "fail": 0, "undecided": 0}
+        checks: dict[str, dict[str, int]] = {}  # check name -> {decision: runs}
         for _ in range(runs):
             models = {"baseline": baseline, "champion": candidate, "quantized": model}
             evidence_hook = _flip_one_percent if kind == "accuracy" else None
             _, verdict, _ = measure_and_gate(models, test, gate, target, repeats=repeats,
                                              warmup=20, evidence_hook=evidence_hook)
             outcomes[verdict["outcome"]] += 1
+            for row in verdict["checks"]:
+                counts = checks.setdefault(row["name"], {})
+                counts[row["decision"]] = counts.get(row["decision"], 0) + 1
         if kind == "same_candidate":  # an undecided verdict blocks a good model too: reported
             results["same_candidate"] = {"runs": runs, "false_failures": outcomes["fail"],
-                                         "undecided": outcomes["undecided"]}
+                                         "undecided": outcomes["undecided"],
+                                         "checks": checks}
         else:  # caught: not passed, so not deployed (failed, or undecided)
             results["injected"][kind] = {"runs": runs, "caught": runs - outcomes["pass"],
                                          "failed": outcomes["fail"],
-                                         "undecided": outcomes["undecided"]}
+                                         "undecided": outcomes["undecided"], "checks": checks}
         log.info("audit %-14s %d/%d passed, %d failed, %d undecided", kind, outcomes["pass"],
                  runs, outcomes["fail"], outcomes["undecided"])
     return results
