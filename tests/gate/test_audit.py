@@ -29,7 +29,7 @@ def test_audit_flags_injected_regressions_and_not_the_same_candidate(trained_mlp
     same, injected = result["same_candidate"], result["injected"]
     # Accuracy and size do not depend on timing, so their decisions are asserted. Latency is a timing on a
     # shared machine: a latency check may be undecided here (the CI run of 2026-12-03 had one),
-    # so it is only counted; `prunegate bench --audit` reports its rates.
+    # so it is only counted; `prunegate gate-audit` reports its rates.
     assert same["false_failures"] == 0
     assert same["checks"]["accuracy_vs_champion"] == {"pass": 1}
     assert same["checks"]["size_vs_champion"] == {"pass": 1}
