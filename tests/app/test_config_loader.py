@@ -61,3 +61,20 @@ def test_an_unknown_recipe_is_refused_with_the_known_ones(conf):
         loader(conf, recipe="q")["parameters"]
     with pytest.raises(ConfigError, match="unknown recipe '../base'"):
         loader(conf, recipe="../base")["parameters"]
+
+
+def test_a_checkout_without_conf_local_runs_on_base_and_the_recipe(conf):
+    """conf/local is git-ignored: a fresh worktree (the pull-request gate's) has none."""
+    for name in ("parameters.yml", "credentials.yml"):
+        (conf / "local" / name).unlink()
+    (conf / "local").rmdir()
+    assert loader(conf, recipe="r")["parameters"]["mlflow"] == {"experiment": "prunegate",
+                                                                "registered_model": "r-model"}
+    assert loader(conf)["parameters"]["mlflow"]["registered_model"] == "base-model"
+
+
+def test_a_named_environment_without_its_folder_is_refused(conf):
+    with pytest.raises(ConfigError, match="environment 'prod' has no folder conf/prod/"):
+        loader(conf, env="prod", recipe="r")["parameters"]
+    with pytest.raises(ConfigError, match="environment 'prod'"):
+        loader(conf, env="prod")["parameters"]

@@ -185,6 +185,7 @@ def test_the_pull_request_gate_posts_the_metrics_diff_against_main(repo):
             for cells in [[c.strip() for c in line.strip("|").split("|")]]}
     assert done.stdout.startswith("## prunegate: mnist_mlp on tiny settings, HEAD vs this PR")
     base, head, change = rows["parameters"]
+    assert "–" not in (base, head), done.stderr[-4000:]  # both chains ran and wrote metrics
     # fewer neurons removed: more parameters, flagged as the worse direction
     assert int(head.replace(",", "")) > int(base.replace(",", "")) and change.endswith("⚠️")
     assert "HEAD did not run" not in done.stdout and "| metric | HEAD | this PR |" in done.stdout

@@ -51,11 +51,29 @@ class RecipeConfigLoader(OmegaConfigLoader):
                               f"{', '.join(known)}.")
         return name
 
+    def _run_env(self) -> str:
+        """The environment on top: conf/local is machine-local and git-ignored, so a fresh
+        checkout or worktree may lack it and then has none; a named one (--env) must exist."""
+        run_env = self.env or self.default_run_env
+        if run_env == self.base_env or self._fs.isdir(self._get_conf_env_path(run_env)):
+            return run_env
+        if self.env is None:
+            return self.base_env
+        raise ConfigError(f"environment '{run_env}' has no folder conf/{run_env}/: create it, or "
+                          "drop --env to use conf/local.")
+
     def __getitem__(self, key: str) -> dict[str, Any]:
         recipe = self.recipe
-        if recipe is None or key in self.data:  # no recipe, or a value set explicitly
+        if key in self.data:  # a value set explicitly
             return super().__getitem__(key)
-        run_env = self.env or self.default_run_env
+        run_env = self._run_env()
+        if recipe is None:
+            saved = self.env
+            try:
+                self.env = run_env
+                return super().__getitem__(key)
+            finally:
+                self.env = saved
         saved = self.env, self.base_env
         try:
             self.env = f"{RECIPES}/{recipe}"
