@@ -108,6 +108,11 @@ def test_compression_seconds_read_from_the_kedro_log():
     log = ("23:59:58 INFO     Completed node: train_baseline\n"
            "00:00:03 INFO     Completed node: quantize_model\n")
     assert compression_seconds(log) == 5.0   # across midnight
+    # as Kedro logs a namespaced stage's node (a CI of 2026-12-04 read None from this)
+    namespaced = ("08:59:04 INFO    Completed node: train.train_baseline\n"
+                  "08:59:04 INFO    Completed 4 out of 13 tasks\n"
+                  "08:59:31 INFO    Completed node: quantize.quantize_model\n")
+    assert compression_seconds(namespaced) == 27.0
     assert np.isnan(compression_seconds("no nodes"))
 
 

@@ -17,7 +17,8 @@ from prunegate.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-_COMPLETED = re.compile(r"^(\d\d:\d\d:\d\d) \S+\s+Completed node: (\w+)", re.M)
+# Kedro logs a node by its namespaced name ("Completed node: train.train_baseline")
+_COMPLETED = re.compile(r"^(\d\d:\d\d:\d\d) \S+\s+Completed node: (?:\w+\.)*(\w+)", re.M)
 
 
 def scratch_project(root: Path, into: Path) -> Path:
