@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,18 +40,42 @@ def measure(samples: int, epochs: int, extra: str = "") -> dict:
                    ",".join([*(f"{k}={v}" for k, v in params.items()), *filter(None, [extra])])]
         env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        with subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) as child:
+            peaks = {}
+            sampler = threading.Thread(target=_sample_peaks, args=(child, peaks), daemon=True)
+            sampler.start()
+            _, stderr = child.communicate()
+            sampler.join()
         seconds = time.perf_counter() - start
         splits = project / "data" / "05_model_input"
         result = {
-            "samples": samples or 5000, "epochs": epochs, "returncode": done.returncode,
+            "samples": samples or 5000, "epochs": epochs, "returncode": child.returncode,
             "seconds": round(seconds, 1),
             # ru_maxrss (KiB on Linux): the peak of the largest process waited for, the run
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+            # sampled every 10 ms from /proc: anonymous memory is what the data and the models
+            # take; file-backed is the libraries' code, whose resident share varies by machine
+            **{f"peak_{kind}_mib": round(kib / 1024, 1) for kind, kib in peaks.items()},
             "split_mib": round(sum(p.stat().st_size for p in splits.glob("*.npz")) / 2**20, 1),
-            "stderr_tail": done.stderr.strip().splitlines()[-5:],
+            "stderr_tail": stderr.strip().splitlines()[-5:],
         }
     return result
+
+
+def _sample_peaks(child: subprocess.Popen, peaks: dict[str, int]) -> None:
+    """The largest anonymous and file-backed resident sizes (KiB) of ``child`` until it exits."""
+    fields = {"RssAnon:": "anon", "RssFile:": "file"}
+    while child.poll() is None:
+        try:
+            lines = Path(f"/proc/{child.pid}/status").read_text().splitlines()
+        except OSError:    # gone, or not Linux
+            return
+        for line in lines:
+            name, *value = line.split()
+            if name in fields:
+                peaks[fields[name]] = max(peaks.get(fields[name], 0), int(value[0]))
+        time.sleep(0.01)
 
 
 def main() -> int:

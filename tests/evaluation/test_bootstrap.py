@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
+from prunegate.evaluation import bootstrap
 from prunegate.evaluation.bootstrap import (
     accuracy_ci,
     paired_accuracy_drop_ci,
     paired_ratio_ci,
     quantile_ci,
+    resampled,
 )
 
 
@@ -37,3 +39,15 @@ def test_ratio_interval_brackets_the_true_ratio():
     assert q_low <= np.median(ref) <= q_high
     with pytest.raises(ValueError):
         paired_ratio_ci(np.array([]), np.array([]))
+
+
+def test_resamples_drawn_in_chunks_are_exactly_one_whole_draw(monkeypatch):
+    """Chunks bound the memory (2,000 x n indices at once grew with the test split); they must
+    not change an interval, or a verdict would depend on the chunk size."""
+    values = np.random.default_rng(0).random(1001)           # odd n: no pairing of 32-bit draws
+    whole = values[np.random.default_rng(7).integers(0, 1001, size=(300, 1001))].mean(axis=1)
+    monkeypatch.setattr(bootstrap, "CHUNK_INDICES", 3 * 1001 + 5)    # 3 rows a chunk, 100 chunks
+    chunked = resampled(lambda v: v.mean(axis=1), values, samples=300, seed=7)
+    assert np.array_equal(chunked, whole)
+    with pytest.raises(ValueError, match="no samples"):
+        resampled(lambda v: v.mean(axis=1), values[:0], samples=10, seed=0)

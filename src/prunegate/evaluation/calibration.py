@@ -9,7 +9,7 @@ the interval of a candidate's increase over the baseline, resample test samples 
 
 import numpy as np
 
-from prunegate.evaluation.bootstrap import interval, resample_indices
+from prunegate.evaluation.bootstrap import interval, resampled
 
 
 def softmax_confidence(logits: np.ndarray) -> np.ndarray:
@@ -27,9 +27,9 @@ def ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
 
 def ece_ci(confidence: np.ndarray, correct: np.ndarray, bins: int = 15, samples: int = 2000,
            level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    idx = resample_indices(len(confidence), samples, seed)
-    return interval(_ece_rows(np.asarray(confidence)[idx], np.asarray(correct)[idx], bins),
-                     level)
+    rows = resampled(lambda conf, right: _ece_rows(conf, right, bins), np.asarray(confidence),
+                     np.asarray(correct), samples=samples, seed=seed)
+    return interval(rows, level)
 
 
 def paired_ece_increase_ci(ref_confidence: np.ndarray, ref_correct: np.ndarray,
@@ -37,10 +37,14 @@ def paired_ece_increase_ci(ref_confidence: np.ndarray, ref_correct: np.ndarray,
                            samples: int = 2000, level: float = 0.95,
                            seed: int = 0) -> tuple[float, float]:
     """Interval of 100 × (candidate ECE − reference ECE), in percentage points."""
-    idx = resample_indices(len(confidence), samples, seed)
-    cand = _ece_rows(np.asarray(confidence)[idx], np.asarray(correct)[idx], bins)
-    ref = _ece_rows(np.asarray(ref_confidence)[idx], np.asarray(ref_correct)[idx], bins)
-    return interval(100.0 * (cand - ref), level)
+    def increase(ref_conf: np.ndarray, ref_right: np.ndarray, conf: np.ndarray,
+                 right: np.ndarray) -> np.ndarray:
+        return 100.0 * (_ece_rows(conf, right, bins) - _ece_rows(ref_conf, ref_right, bins))
+
+    rows = resampled(increase, *(np.asarray(a) for a in (ref_confidence, ref_correct,
+                                                          confidence, correct)),
+                     samples=samples, seed=seed)
+    return interval(rows, level)
 
 
 def _ece_rows(confidence: np.ndarray, correct: np.ndarray, bins: int) -> np.ndarray:
