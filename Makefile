@@ -68,7 +68,7 @@ $(VENV)/.peers: $(STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,zoo,peers]"
 	@touch $@
 
-bench: $(VENV)/.peers  ## prunegate vs peers, seeds 0-4 (~25 min); QUICK=1 smoke run; CALL=iobinding; BURST=10
+bench: $(VENV)/.peers  ## prunegate vs peers, seeds 0-4 (~20 min); QUICK=1 smoke run; CALL=iobinding; BURST=10
 	$(VENV)/bin/prunegate bench $(if $(QUICK),--quick --out $(or $(OUT),benchmarks/results/quick),$(if $(OUT),--out $(OUT))) $(if $(CALL),--call $(CALL)) $(if $(BURST),--burst $(BURST))
 
 recipes-check: $(STAMP)  ## every recipe's gate pass rate at seeds 0-4 (~2 h) [RECIPES="a b"] [CHECK_SEEDS=0,1]

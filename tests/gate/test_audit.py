@@ -27,8 +27,8 @@ def test_audit_flags_injected_regressions_and_not_the_same_candidate(trained_mlp
     baseline = export_onnx(build_model("lenet_300_100"), (1, 28, 28))
     result = run_gate_audit(candidate, baseline, splits[2], runs=1, repeats=1500)
     same, injected = result["same_candidate"], result["injected"]
-    # Accuracy and size do not depend on timing, so their decisions are asserted. Latency is a timing on a
-    # shared machine: a latency check may be undecided here (the CI run of 2026-12-03 had one),
+    # Accuracy and size do not depend on timing, so their decisions are asserted. Latency is a
+    # timing on a shared machine: a latency check may be undecided here (CI of 2026-12-03 had one),
     # so it is only counted; `prunegate gate-audit` reports its rates.
     assert same["false_failures"] == 0
     assert same["checks"]["accuracy_vs_champion"] == {"pass": 1}

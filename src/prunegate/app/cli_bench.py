@@ -13,7 +13,7 @@ from prunegate.errors import ConfigError
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Smoke test: one seed, LeNet-300-100 and "
-              "mnist_mlp only, short training (about 2 minutes).")
+              "mnist_mlp only, short training (under a minute).")
 @click.option("--out", default="benchmarks/results", show_default=True,
               type=click.Path(file_okay=False), help="Where the JSON, Markdown and PNG go.")
 @click.option("--call", type=click.Choice(["run", "iobinding"]), default="run",
